@@ -1,0 +1,222 @@
+"""Latent Lab: a Gradio app for exploring the latent space of a variational autoencoder.
+
+Run `python app.py` and open the printed address. Handlers here only read widgets, call
+latent_lab and hand back pictures, figures and JSON summaries.
+"""
+
+from functools import wraps
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from latent_lab import imaging, lab, models
+from latent_lab.config import EXAMPLES, Settings
+
+settings = Settings.from_env()
+EXAMPLE_IMAGES = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
+EXPECTED_ERRORS = (ValueError, models.ModelUnavailableError)  # ImageError, InputError are ValueErrors
+
+
+class ImageFile(gr.Image):
+    """An image input that hands the handler the uploaded file untouched, so that our own
+    loader (imaging.load_image) checks it and answers a bad file with a clear sentence."""
+
+    is_template = True  # drawn by the browser exactly as gr.Image
+
+    def preprocess(self, payload):
+        return None if payload is None else payload.path
+
+
+def friendly(handler):
+    """Turn our own exceptions into gr.Error, whose sentence the user sees."""
+    @wraps(handler)
+    def wrapped(*args):
+        try:
+            return handler(*args)
+        except EXPECTED_ERRORS as error:
+            raise gr.Error(str(error), print_exception=False) from error
+    return wrapped
+
+
+def vae():
+    return models.load_vae(settings.vae)
+
+
+def write_gif(pictures):
+    """Save frames as a GIF named by its content (repeats reuse the file) in a temp folder."""
+    folder = Path(tempfile.gettempdir()) / "latent-lab"
+    folder.mkdir(exist_ok=True)
+    digest = hashlib.sha256(b"".join(p.tobytes() for p in pictures)).hexdigest()[:20]
+    path = folder / f"path-{digest}.gif"
+    if not path.exists():
+        for old in sorted(folder.glob("*.gif"), key=os.path.getmtime)[:-50]:  # keep the folder small
+            old.unlink(missing_ok=True)
+        lab.save_gif(pictures, path)
+    return str(path)
+
+
+@friendly
+def on_encode(file):
+    result = lab.encode_view(vae(), file, settings.vae, settings.max_side)
+    return result.reconstruction, result.posterior_plot, result.summary
+
+
+@friendly
+def on_sample(file, n_samples, sigma_scale, seed):
+    result = lab.sample_view(vae(), file, settings.vae, n_samples, sigma_scale, seed, settings.max_side)
+    return result.samples, result.pixel_std_plot, result.summary
+
+
+@friendly
+def on_interpolate(file_a, file_b, steps, method):
+    result = lab.interpolate_view(vae(), file_a, file_b, settings.vae, steps, method, settings.max_side)
+    return result.frames, write_gif(result.frames), result.norm_plot, result.summary
+
+
+@friendly
+def on_channels(file):
+    result = lab.channels_view(vae(), file, settings.vae, settings.max_side)
+    return result.channels_plot, result.histogram_plot, result.summary
+
+
+def model_line():
+    try:
+        model = vae()
+    except models.ModelUnavailableError as error:
+        return f"**Model problem:** {error}"
+    config = model.config
+    return (f"VAE: **{lab.model_name(settings.vae)}**, {models.parameter_count(model) / 1e6:.1f} M parameters, "
+            f"{config.latent_channels} latent channels at 1/{lab.vae_ops.scale_factor(model)} of the picture's size.")
+
+
+INTRO = """
+# Latent Lab
+A **variational autoencoder** (VAE) squeezes a picture into a small grid of numbers, its *latent*,
+and a decoder turns the latent back into a picture. A plain autoencoder maps each picture to one
+point. A VAE maps it to a **distribution**: a mean **μ** and a spread **σ** for every latent cell.
+During training a KL term pulls these distributions toward N(0, 1), which is why nearby latents
+decode to similar pictures and why you can walk smoothly from one picture to another.
+"""
+
+ENCODE_HELP = """
+**What you see.** The reconstruction is the decoder's picture of μ. The maps show μ (top) and
+σ (bottom) for each of the latent channels; each cell stands for an 8×8 patch of pixels.
+Where σ is small the encoder is sure; where it is large, many latents would do.
+*PSNR* measures how close the reconstruction is (higher is closer; 30 dB looks near-identical).
+*KL per dim* is how far the posterior is from N(0, 1): the price the VAE pays to keep its space smooth.
+"""
+
+SAMPLE_HELP = """
+**What you see.** Each picture decodes a different draw **z = μ + σ-scale · σ · ε**, with ε ~ N(0, 1).
+At σ-scale 0 every sample is the reconstruction; raise it and the pictures start to differ, mostly at
+edges and in textures, where the encoder is least sure. The heat map shows how much each pixel
+varies across the samples. The same seed always gives the same samples.
+"""
+
+INTERPOLATE_HELP = """
+**What you see.** The two pictures are encoded to latents z_A and z_B, and the frames decode points
+on a path between them. **lerp** walks the straight line; **slerp** walks around the sphere, keeping
+‖z‖ close to that of the ends. The plot shows ‖z‖ along the path: lerp sags in the middle, where
+latents are shorter than typical ones. Because the KL term makes the latent space continuous, every
+frame is a plausible picture, not a ghostly double exposure. Picture B is cropped to A's size.
+"""
+
+CHANNELS_HELP = """
+**What you see.** Stable Diffusion's VAE keeps 4 latent channels at 1/8 of the picture's width and
+height. Each channel is drawn on the same colour scale, so you can compare them. The histogram puts
+all the latent values beside the N(0, 1) curve the KL term pulls them toward; the latents are
+scaled by the model's `scaling_factor` so that, over the training data, they have unit variance.
+"""
+
+
+def image_input(label):
+    return ImageFile(label=label, type="filepath", sources=["upload", "clipboard"], height=300)
+
+
+def build_app():
+    with gr.Blocks(title="Latent Lab", delete_cache=(600, 3600)) as demo:
+        gr.Markdown(INTRO)
+        gr.Markdown(model_line())
+        with gr.Tabs():
+            with gr.Tab("Encode"):
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        encode_input = image_input("Your picture")
+                        encode_button = gr.Button("Encode", variant="primary")
+                        gr.Examples(EXAMPLE_IMAGES, inputs=encode_input)
+                    with gr.Column(scale=1):
+                        reconstruction = gr.Image(label="Reconstruction (decoded μ)", height=300, interactive=False, elem_id="reconstruction")
+                        encode_summary = gr.JSON(label="Summary", elem_id="encode-summary")
+                posterior_plot = gr.Plot(label="μ and σ per latent cell")
+                gr.Markdown(ENCODE_HELP)
+                encode_button.click(on_encode, encode_input, [reconstruction, posterior_plot, encode_summary], api_name="encode")
+
+            with gr.Tab("Sample"):
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        sample_input = image_input("Your picture")
+                        n_samples = gr.Slider(1, 16, value=8, step=1, label="Number of samples")
+                        sigma_scale = gr.Slider(0, 10, value=1, step=0.1, label="σ-scale (0 = always μ)")
+                        seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=lab.MAX_SEED)
+                        sample_button = gr.Button("Draw samples", variant="primary")
+                        gr.Examples(EXAMPLE_IMAGES, inputs=sample_input)
+                    with gr.Column(scale=2):
+                        samples = gr.Gallery(label="Decoded samples z = μ + σ·ε", columns=4, height=420)
+                        with gr.Row():
+                            pixel_std_plot = gr.Plot(label="How much each pixel varies")
+                            sample_summary = gr.JSON(label="Summary")
+                gr.Markdown(SAMPLE_HELP)
+                sample_button.click(on_sample, [sample_input, n_samples, sigma_scale, seed],
+                                    [samples, pixel_std_plot, sample_summary], api_name="sample")
+
+            with gr.Tab("Interpolate"):
+                with gr.Row():
+                    image_a = image_input("Picture A")
+                    image_b = image_input("Picture B")
+                    with gr.Column():
+                        steps = gr.Slider(2, 32, value=8, step=1, label="Frames")
+                        method = gr.Radio(["lerp", "slerp"], value="slerp", label="Path")
+                        interpolate_button = gr.Button("Interpolate", variant="primary")
+                gr.Examples([EXAMPLE_IMAGES[i:i + 2] for i in range(0, len(EXAMPLE_IMAGES) - 1, 2)], inputs=[image_a, image_b])
+                frames = gr.Gallery(label="Frames from A to B", columns=8, height=260)
+                with gr.Row():
+                    animation = gr.Image(label="Animation", height=300, interactive=False)
+                    norm_plot = gr.Plot(label="‖z‖ along the path")
+                    interpolate_summary = gr.JSON(label="Summary")
+                gr.Markdown(INTERPOLATE_HELP)
+                interpolate_button.click(on_interpolate, [image_a, image_b, steps, method],
+                                         [frames, animation, norm_plot, interpolate_summary], api_name="interpolate")
+
+            with gr.Tab("Channels"):
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        channels_input = image_input("Your picture")
+                        channels_button = gr.Button("Show channels", variant="primary")
+                        gr.Examples(EXAMPLE_IMAGES, inputs=channels_input)
+                    with gr.Column(scale=2):
+                        histogram_plot = gr.Plot(label="Latent values against N(0, 1)")
+                        channels_summary = gr.JSON(label="Summary")
+                channels_plot = gr.Plot(label="Latent channels")
+                gr.Markdown(CHANNELS_HELP)
+                channels_button.click(on_channels, channels_input, [channels_plot, histogram_plot, channels_summary],
+                                      api_name="channels")
+    return demo
+
+
+THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber",  # system fonts: nothing to download
+                        font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+
+
+def serve(**launch_options):
+    """Build, queue and launch the app; returns the running Blocks (tests pass options)."""
+    models.set_threads(settings.threads)
+    demo = build_app().queue(max_size=32, default_concurrency_limit=2)
+    demo.launch(theme=THEME, max_file_size=settings.max_file_size, show_error=True, **launch_options)
+    return demo
+
+
+if __name__ == "__main__":
+    serve()

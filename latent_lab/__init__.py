@@ -1,0 +1,1 @@
+"""Latent Lab: explore the latent space of a variational autoencoder."""

@@ -1,0 +1,94 @@
+"""matplotlib Figures for latents (object API only: no pyplot state shared between requests)."""
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+DIVERGING = "RdBu_r"  # signed values: blue below zero, red above
+SEQUENTIAL = "magma"  # non-negative values such as σ
+
+
+def new_figure(width, height):
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def _symmetric_limit(values):
+    return float(np.abs(values).max()) or 1.0
+
+
+def _image_row(figure, axes, maps, titles, cmap, vmin, vmax, label):
+    for ax, values, title in zip(axes, maps, titles):
+        image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.colorbar(image, ax=list(axes), shrink=0.85, label=label)
+
+
+def channels_figure(latent, title="Latent channels (scaled units)"):
+    """The C channels of one latent (C, h, w) side by side, on one colour scale with one bar."""
+    latent = np.asarray(latent, dtype=np.float32)
+    figure = new_figure(2.4 * len(latent) + 1.0, 2.9)
+    axes = figure.subplots(1, len(latent), squeeze=False)[0]
+    limit = _symmetric_limit(latent)
+    _image_row(figure, axes, latent, [f"channel {c}" for c in range(len(latent))],
+               DIVERGING, -limit, limit, "value")
+    figure.suptitle(title, fontsize=11)
+    return figure
+
+
+def posterior_figure(mean, std):
+    """μ (top row, shared diverging scale) and σ (bottom row, shared scale from 0) per channel."""
+    mean, std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
+    channels = len(mean)
+    figure = new_figure(2.4 * channels + 1.0, 5.4)
+    axes = figure.subplots(2, channels, squeeze=False)
+    limit = _symmetric_limit(mean)
+    _image_row(figure, axes[0], mean, [f"μ, channel {c}" for c in range(channels)], DIVERGING, -limit, limit, "μ")
+    _image_row(figure, axes[1], std, [f"σ, channel {c}" for c in range(channels)], SEQUENTIAL, 0, float(std.max()) or 1.0, "σ")
+    figure.suptitle("Where the encoder puts this picture: a Gaussian per latent cell", fontsize=11)
+    return figure
+
+
+def histogram_figure(latent):
+    """Histogram of all latent values against the N(0, 1) density the KL term pulls toward."""
+    values = np.asarray(latent, dtype=np.float32).ravel()
+    figure = new_figure(6.0, 3.2)
+    ax = figure.subplots()
+    limit = max(4.0, float(np.abs(values).max()))
+    ax.hist(values, bins=60, range=(-limit, limit), density=True, color="#4c72b0", alpha=0.75, label="latent values")
+    x = np.linspace(-limit, limit, 200)
+    ax.plot(x, np.exp(-x ** 2 / 2) / math.sqrt(2 * math.pi), color="#dd5533", lw=2, label="N(0, 1)")
+    ax.set_xlabel("value (scaled units)")
+    ax.set_ylabel("density")
+    ax.legend(frameon=False)
+    ax.set_title(f"mean {values.mean():.2f}, std {values.std():.2f}", fontsize=10)
+    return figure
+
+
+def heatmap_figure(values, title, label):
+    """One non-negative map (for example the per-pixel std across samples) with its colour bar."""
+    figure = new_figure(4.6, 4.0)
+    ax = figure.subplots()
+    image = ax.imshow(np.asarray(values, np.float32), cmap=SEQUENTIAL, vmin=0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=10)
+    figure.colorbar(image, ax=ax, shrink=0.85, label=label)
+    return figure
+
+
+def norm_path_figure(norms_by_method, typical_norm=None):
+    """‖z‖ of each frame along one or more paths; a dashed line at the prior's typical norm."""
+    figure = new_figure(6.0, 3.2)
+    ax = figure.subplots()
+    for method, norms in norms_by_method.items():
+        ax.plot(np.linspace(0, 1, len(norms)), norms, marker="o", ms=3, label=method)
+    if typical_norm:
+        ax.axhline(typical_norm, ls="--", color="grey", lw=1, label="√dim (typical ‖z‖ under N(0, I))")
+    ax.set_xlabel("t (0 = image A, 1 = image B)")
+    ax.set_ylabel("‖z‖")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("Latent norm along the path", fontsize=10)
+    return figure

@@ -1,0 +1,1 @@
+"""Data sets and training scripts that produce the embedded models in assets/models/."""

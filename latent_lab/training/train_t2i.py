@@ -1,0 +1,192 @@
+"""Train the embedded text-to-image model: a small UNet and CLIP text encoder that denoise
+the embedded VAE's latents of captioned procedural scenes.
+
+    python -m latent_lab.training.train_t2i --minutes 60
+
+Resumes from checkpoints/t2i/last.pt, or from the committed weights in --out. The latents of
+the training scenes are cached in data/ (keyed by the VAE's weights), so the VAE runs once.
+"""
+
+import argparse
+import copy
+import hashlib
+import json
+import os
+from pathlib import Path
+import time
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKL, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+from latent_lab.config import EMBEDDED_PIPELINE, EMBEDDED_VAE
+from latent_lab.imaging import to_tensor
+from latent_lab.training.scenes import random_scene
+
+# Knobs
+BATCH = 32
+IMAGE_SIZE = 128  # 16x16 latents
+SCENES = 24_000
+LR = 3e-4
+UNCONDITIONAL = 0.1  # share of empty captions, for classifier-free guidance
+CHECKPOINT_EVERY = 200
+EXPORT_EVERY = 1000
+# (colour, shape) pairs never drawn in training: the held-out prompts of evaluate_t2i.
+HELD_OUT_PAIRS = {("red", "star"), ("blue", "triangle"), ("green", "square"), ("yellow", "diamond"),
+                  ("purple", "circle"), ("orange", "square"), ("pink", "star"), ("cyan", "triangle")}
+
+UNET = dict(
+    sample_size=IMAGE_SIZE // 8, in_channels=4, out_channels=4, layers_per_block=1,
+    block_out_channels=(96, 192, 192), cross_attention_dim=128, attention_head_dim=4,
+    down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+)
+TEXT_ENCODER = dict(
+    vocab_size=49408, hidden_size=128, intermediate_size=512, num_hidden_layers=4, num_attention_heads=4,
+    max_position_embeddings=77, bos_token_id=49406, eos_token_id=49407, pad_token_id=49407,
+)
+# Stable Diffusion's noise schedule.
+NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                      prediction_type="epsilon", steps_offset=1, clip_sample=False, set_alpha_to_one=False)
+
+
+def training_scenes(count=SCENES, seed=0):
+    """Random captioned scenes, without the held-out (colour, shape) pairs."""
+    rng = np.random.default_rng(seed)
+    scenes = []
+    while len(scenes) < count:
+        scene = random_scene(rng)
+        if (scene.colour, scene.shape) not in HELD_OUT_PAIRS:
+            scenes.append(scene)
+    return scenes
+
+
+def file_digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+@torch.no_grad()
+def latent_cache(vae_folder, scenes, cache_folder="data"):
+    """Posterior mean and std (scaled units, fp16) of every scene: (N, 4, 16, 16) each."""
+    digest = file_digest(Path(vae_folder) / "diffusion_pytorch_model.safetensors")
+    path = Path(cache_folder) / f"t2i-latents-{digest}-{len(scenes)}.pt"
+    if path.exists():
+        return torch.load(path, weights_only=True)
+    vae = AutoencoderKL.from_pretrained(vae_folder, torch_dtype=torch.float32).eval()
+    scale = vae.config.scaling_factor
+    means, stds = [], []
+    for start in range(0, len(scenes), 64):
+        rng = np.random.default_rng(start)
+        pixels = torch.cat([to_tensor(s.render(IMAGE_SIZE, rng)) for s in scenes[start:start + 64]])
+        posterior = vae.encode(pixels).latent_dist
+        means.append((posterior.mean * scale).half())
+        stds.append((posterior.std * scale).half())
+        if start % 3200 == 0:
+            print(f"encoded {start}/{len(scenes)} scenes", flush=True)
+    cache = {"mean": torch.cat(means), "std": torch.cat(stds)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(cache, path)
+    return cache
+
+
+def export(unet, text_encoder, tokenizer, out, step):
+    """Write a StableDiffusionPipeline folder whose vae/ links to the embedded VAE."""
+    out = Path(out)
+    for name, model in (("unet", unet), ("text_encoder", text_encoder)):
+        copy.deepcopy(model).to(torch.float16).save_pretrained(out / name, safe_serialization=True)
+    tokenizer.save_pretrained(out / "tokenizer")
+    DPMSolverMultistepScheduler(**{k: v for k, v in NOISE_SCHEDULE.items() if k not in ("clip_sample", "set_alpha_to_one")}
+                                ).save_pretrained(out / "scheduler")
+    vae_link = out / "vae"
+    if not vae_link.exists():
+        vae_link.symlink_to(os.path.relpath(EMBEDDED_VAE, out))
+    index = {"_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.42.1",
+             "feature_extractor": [None, None], "image_encoder": [None, None], "requires_safety_checker": False,
+             "safety_checker": [None, None], "scheduler": ["diffusers", "DPMSolverMultistepScheduler"],
+             "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
+             "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"]}
+    (out / "model_index.json").write_text(json.dumps(index, indent=2) + "\n")
+    record = {"step": step, "batch": BATCH, "image_size": IMAGE_SIZE, "scenes": SCENES,
+              "vae": file_digest(EMBEDDED_VAE / "diffusion_pytorch_model.safetensors")}
+    (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(f"exported step {step} to {out}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--lr", type=float, default=LR)
+    parser.add_argument("--out", default=str(EMBEDDED_PIPELINE))
+    parser.add_argument("--checkpoints", default="checkpoints/t2i")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    out, checkpoint = Path(args.out), Path(args.checkpoints) / "last.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+
+    # 1. Data: captioned scenes and their cached latents.
+    scenes = training_scenes()
+    cache = latent_cache(EMBEDDED_VAE, scenes)
+    tokenizer = CLIPTokenizer.from_pretrained(out / "tokenizer")
+
+    # 2. Models, from a checkpoint, the committed weights, or new.
+    step = 0
+    if (out / "unet" / "config.json").exists() and not checkpoint.exists():
+        unet = UNet2DConditionModel.from_pretrained(out / "unet", torch_dtype=torch.float32)
+        text_encoder = CLIPTextModel.from_pretrained(out / "text_encoder", torch_dtype=torch.float32)
+        step = json.loads((out / "training.json").read_text())["step"]
+        print(f"resumed from the weights in {out} at step {step}")
+    else:
+        unet, text_encoder = UNet2DConditionModel(**UNET), CLIPTextModel(CLIPTextConfig(**TEXT_ENCODER))
+    parameters = list(unet.parameters()) + list(text_encoder.parameters())
+    optimizer = torch.optim.AdamW(parameters, lr=args.lr, weight_decay=1e-2)
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=True)
+        unet.load_state_dict(state["unet"])
+        text_encoder.load_state_dict(state["text_encoder"])
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+        print(f"resumed from {checkpoint} at step {step}")
+    print(f"UNet {sum(p.numel() for p in unet.parameters()) / 1e6:.2f} M, "
+          f"text encoder {sum(p.numel() for p in text_encoder.parameters()) / 1e6:.2f} M parameters")
+    noise_schedule = DDPMScheduler(**NOISE_SCHEDULE)
+
+    # 3. Train: predict the noise added to a latent, given the caption.
+    unet.train(), text_encoder.train()
+    start, last_print = time.time(), time.time()
+    while time.time() - start < args.minutes * 60:
+        rng = np.random.default_rng([1, step])
+        generator = torch.Generator().manual_seed(step)
+        index = torch.from_numpy(rng.integers(0, len(scenes), BATCH))
+        latents = cache["mean"][index].float() + cache["std"][index].float() * torch.randn(
+            (BATCH, 4, IMAGE_SIZE // 8, IMAGE_SIZE // 8), generator=generator)
+        captions = ["" if rng.random() < UNCONDITIONAL else scenes[i].caption(rng) for i in index.tolist()]
+        tokens = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length,
+                           truncation=True, return_tensors="pt").input_ids
+        noise = torch.randn(latents.shape, generator=generator)
+        timesteps = torch.randint(0, noise_schedule.config.num_train_timesteps, (BATCH,), generator=generator)
+        noisy = noise_schedule.add_noise(latents, noise, timesteps)
+        prediction = unet(noisy, timesteps, encoder_hidden_states=text_encoder(tokens)[0]).sample
+        loss = torch.nn.functional.mse_loss(prediction, noise)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        step += 1
+        if step % 50 == 0:
+            rate = 50 / (time.time() - last_print)
+            last_print = time.time()
+            print(f"step {step}  loss {loss.item():.4f}  {rate:.2f} steps/s", flush=True)
+        if step % CHECKPOINT_EVERY == 0:
+            torch.save({"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict(),
+                        "optimizer": optimizer.state_dict(), "step": step}, checkpoint)
+        if step % EXPORT_EVERY == 0:
+            export(unet, text_encoder, tokenizer, out, step)
+    torch.save({"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict(),
+                "optimizer": optimizer.state_dict(), "step": step}, checkpoint)
+    export(unet, text_encoder, tokenizer, out, step)
+
+
+if __name__ == "__main__":
+    main()

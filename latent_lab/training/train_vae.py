@@ -1,0 +1,135 @@
+"""Train the embedded VAE (or, with --kl-weight 0, a plain autoencoder) on data made offline.
+
+    python -m latent_lab.training.train_vae --minutes 30
+
+Resumes from checkpoints/vae/last.pt, or from the committed weights in --out when there is
+no checkpoint (a fresh clone), and writes fp16 diffusers weights to --out as it goes.
+"""
+
+import argparse
+import copy
+import json
+from pathlib import Path
+import time
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKL
+
+from latent_lab.config import EMBEDDED_VAE
+from latent_lab.imaging import to_tensor
+from latent_lab.training.photos import TRAIN_PHOTOS, load_photos, random_crop
+from latent_lab.training.scenes import random_texture_scene
+
+# Knobs
+BATCH = 16
+CROP = 64  # the model is fully convolutional: trained on 64 px crops, used at any size
+LR = 2e-4
+KL_WEIGHT = 1e-3  # against per-pixel L1 + MSE; larger: blurrier but more visible samples
+KL_WARMUP = 2000  # steps over which the KL weight ramps up from 0 (keeps all channels alive)
+PHOTO_FRACTION = 0.5
+CHECKPOINT_EVERY = 200
+EXPORT_EVERY = 1000
+
+ARCHITECTURE = dict(  # Stable Diffusion's latent contract (4 channels, 8x down), small widths
+    in_channels=3, out_channels=3, latent_channels=4,
+    down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+    block_out_channels=(32, 64, 128, 128), layers_per_block=1,
+    mid_block_add_attention=False,  # convolutions only: any image size, faster on a CPU
+    sample_size=256,
+)
+
+
+def training_batch(step, size=CROP, batch=BATCH, seed=0):
+    """Half procedural scenes, half photo crops; (B, 3, size, size) in [-1, 1]."""
+    rng = np.random.default_rng([seed, step])
+    photos = load_photos(TRAIN_PHOTOS)
+    images = [random_crop(rng, photos, size) if rng.random() < PHOTO_FRACTION
+              else random_texture_scene(rng, size) for _ in range(batch)]
+    return torch.cat([to_tensor(image) for image in images])
+
+
+def vae_loss(vae, pixels, kl_weight, generator):
+    """Reconstruction (L1 + MSE per pixel) + kl_weight * KL(q(z|x) || N(0, I)) per latent element."""
+    posterior = vae.encode(pixels).latent_dist
+    z = posterior.sample(generator) if kl_weight > 0 else posterior.mean  # plain AE: no noise
+    recon = vae.decode(z).sample
+    reconstruction = (recon - pixels).abs().mean() + (recon - pixels).pow(2).mean()
+    kl = 0.5 * (posterior.mean.pow(2) + posterior.var - 1.0 - posterior.logvar).mean()
+    return reconstruction + kl_weight * kl, reconstruction, kl
+
+
+@torch.no_grad()
+def scaling_factor(vae, batches=4):
+    """1 / std of sampled latents over training data, so scaled latents have unit variance."""
+    latents = [vae.encode(training_batch(step, seed=1)).latent_dist.sample() for step in range(batches)]
+    return 1.0 / torch.cat(latents).std().item()
+
+
+def export(vae, out, step, args):
+    """Write fp16 diffusers weights and a small record of how they were trained."""
+    vae.eval()
+    vae.register_to_config(scaling_factor=round(scaling_factor(vae), 5))
+    copy.deepcopy(vae).to(torch.float16).save_pretrained(out, safe_serialization=True)
+    vae.train()
+    record = {"step": step, "kl_weight": args.kl_weight, "batch": BATCH, "crop": CROP, "lr": args.lr}
+    (Path(out) / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(f"exported step {step} to {out} (scaling_factor {vae.config.scaling_factor})", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--kl-weight", type=float, default=KL_WEIGHT)
+    parser.add_argument("--lr", type=float, default=LR)
+    parser.add_argument("--out", default=str(EMBEDDED_VAE))
+    parser.add_argument("--checkpoints", default="checkpoints/vae")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    checkpoint = Path(args.checkpoints) / "last.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+
+    # 1. Build the model, or resume from a checkpoint / the committed weights.
+    vae = AutoencoderKL(**ARCHITECTURE)
+    optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr)
+    step = 0
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=True)
+        vae.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+        print(f"resumed from {checkpoint} at step {step}")
+    elif (Path(args.out) / "diffusion_pytorch_model.safetensors").exists():
+        vae = AutoencoderKL.from_pretrained(args.out, torch_dtype=torch.float32)
+        optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr)
+        step = json.loads((Path(args.out) / "training.json").read_text())["step"]
+        print(f"resumed from the weights in {args.out} at step {step}")
+    print(f"{sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters")
+
+    # 2. Train until the time is up, saving as we go.
+    vae.train()
+    generator = torch.Generator().manual_seed(step)
+    start, last_print = time.time(), time.time()
+    while time.time() - start < args.minutes * 60:
+        kl_weight = args.kl_weight * min(1.0, step / KL_WARMUP)
+        loss, reconstruction, kl = vae_loss(vae, training_batch(step), kl_weight, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        optimizer.step()
+        step += 1
+        if step % 50 == 0:
+            rate = 50 / (time.time() - last_print)
+            last_print = time.time()
+            print(f"step {step}  rec {reconstruction.item():.4f}  kl {kl.item():.3f}  {rate:.2f} steps/s", flush=True)
+        if step % CHECKPOINT_EVERY == 0:
+            torch.save({"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, checkpoint)
+        if step % EXPORT_EVERY == 0:
+            export(vae, args.out, step, args)
+    torch.save({"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, checkpoint)
+    export(vae, args.out, step, args)
+
+
+if __name__ == "__main__":
+    main()

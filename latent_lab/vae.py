@@ -1,0 +1,95 @@
+"""Encode pictures to the VAE posterior q(z|x) = N(mean, std^2), sample it, and decode.
+
+All latents here are in *scaled* units, as diffusers pipelines use them:
+z_scaled = (z - shift_factor) * scaling_factor, so the training data has roughly unit variance.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from latent_lab.imaging import to_tensor
+
+DECODE_BATCH = 8
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """q(z|x) for one picture, in scaled latent units. `std` is None for a model without σ
+    (a plain or tiny autoencoder maps a picture to one point, not to a distribution)."""
+
+    mean: torch.Tensor  # (1, C, H/8, W/8)
+    std: torch.Tensor | None  # (1, C, H/8, W/8)
+
+    @property
+    def has_sigma(self):
+        return self.std is not None
+
+
+def scale_factor(vae):
+    """How many pixels one latent cell covers along each side (8 for Stable Diffusion's VAE)."""
+    if hasattr(vae.config, "block_out_channels"):
+        return 2 ** (len(vae.config.block_out_channels) - 1)
+    return 2 ** vae.config.get("upsampling_scaling_factor", 3)  # AutoencoderTiny
+
+
+def _scaling(vae):
+    config = vae.config
+    return float(config.get("scaling_factor", 1.0) or 1.0), float(config.get("shift_factor", 0.0) or 0.0)
+
+
+def _model_input(vae, pixels):
+    parameter = next(vae.parameters())
+    return pixels.to(parameter.device, parameter.dtype)
+
+
+@torch.inference_mode()
+def encode(vae, image):
+    """RGB picture (sides a multiple of scale_factor) -> Posterior in scaled units, on the CPU."""
+    scale, shift = _scaling(vae)
+    output = vae.encode(_model_input(vae, to_tensor(image)))
+    distribution = getattr(output, "latent_dist", None)
+    if distribution is None:  # e.g. AutoencoderTiny: a deterministic encoder
+        return Posterior(mean=((output.latents.float().cpu() - shift) * scale), std=None)
+    mean = (distribution.mean.float().cpu() - shift) * scale
+    std = distribution.std.float().cpu() * scale
+    return Posterior(mean=mean, std=std)
+
+
+def sample(posterior, n_samples, sigma_scale=1.0, seed=0):
+    """n draws z = mean + sigma_scale * std * eps, eps ~ N(0, I) from `seed`; (n, C, h, w).
+
+    Draw k of the batch is the same whatever n is, so adding samples never changes earlier ones.
+    """
+    if not posterior.has_sigma:
+        return posterior.mean.repeat(n_samples, 1, 1, 1)
+    generator = torch.Generator().manual_seed(seed)
+    eps = torch.randn((n_samples, *posterior.mean.shape[1:]), generator=generator)
+    return posterior.mean + sigma_scale * posterior.std * eps
+
+
+@torch.inference_mode()
+def decode(vae, latents, batch_size=DECODE_BATCH):
+    """Scaled latents (N, C, h, w) -> pictures (N, 3, 8h, 8w) in [-1, 1], decoded in batches."""
+    scale, shift = _scaling(vae)
+    pictures = []
+    for chunk in latents.split(batch_size):
+        raw = _model_input(vae, chunk / scale + shift)
+        pictures.append(vae.decode(raw).sample.float().cpu().clamp(-1, 1))
+    return torch.cat(pictures)
+
+
+def kl_per_dim(posterior, vae):
+    """Mean KL(q(z|x) || N(0, 1)) per latent element, in the model's own (unscaled) units:
+    the term the VAE's training loss pulls down. None without σ."""
+    if not posterior.has_sigma:
+        return None
+    scale, shift = _scaling(vae)
+    mean, std = posterior.mean / scale + shift, posterior.std / scale
+    return (0.5 * (mean.pow(2) + std.pow(2) - 1.0 - 2.0 * std.log())).mean().item()
+
+
+def psnr(reference, test):
+    """Peak signal-to-noise ratio in dB between pictures in [-1, 1] (higher is closer)."""
+    mse = ((reference.float() - test.float()) / 2).pow(2).mean().item()
+    return float("inf") if mse == 0 else 10.0 * torch.log10(torch.tensor(1.0 / mse)).item()

@@ -1,0 +1,74 @@
+import math
+
+import pytest
+import torch
+
+from latent_lab import vae as vae_ops
+from latent_lab.imaging import to_tensor
+from tests.conftest import photo_like
+
+
+@pytest.fixture(scope="module")
+def posterior(tiny_vae):
+    return vae_ops.encode(tiny_vae, photo_like(96, 64))
+
+
+def test_encode_gives_mean_and_std_in_scaled_units(tiny_vae, posterior):
+    assert posterior.mean.shape == (1, 4, 8, 12)  # (1, C, H/8, W/8)
+    assert posterior.std.shape == posterior.mean.shape
+    assert (posterior.std > 0).all()
+    with torch.no_grad():
+        raw = tiny_vae.encode(to_tensor(photo_like(96, 64))).latent_dist
+    assert torch.allclose(posterior.mean, raw.mean * 0.5, atol=1e-6)
+    assert torch.allclose(posterior.std, raw.std * 0.5, atol=1e-6)
+
+
+def test_scale_factor_comes_from_the_config(tiny_vae):
+    assert vae_ops.scale_factor(tiny_vae) == 8
+
+
+def test_sample_is_seeded_and_prefix_stable(posterior):
+    eight = vae_ops.sample(posterior, 8, sigma_scale=1.0, seed=3)
+    again = vae_ops.sample(posterior, 8, sigma_scale=1.0, seed=3)
+    other = vae_ops.sample(posterior, 8, sigma_scale=1.0, seed=4)
+    assert eight.shape == (8, 4, 8, 12)
+    assert torch.equal(eight, again)
+    assert not torch.equal(eight, other)
+    assert torch.equal(vae_ops.sample(posterior, 3, 1.0, seed=3), eight[:3])
+
+
+def test_sample_spread_follows_sigma_scale(posterior):
+    assert torch.equal(vae_ops.sample(posterior, 4, sigma_scale=0.0, seed=1), posterior.mean.expand(4, -1, -1, -1))
+    many = vae_ops.sample(posterior, 2000, sigma_scale=2.0, seed=1)
+    measured = many.std(dim=0, keepdim=True)
+    assert torch.allclose(measured, 2.0 * posterior.std, rtol=0.15)
+    assert torch.allclose(many.mean(dim=0, keepdim=True), posterior.mean, atol=0.3 * float(posterior.std.max()))
+
+
+def test_decode_shape_range_and_batching(tiny_vae, posterior):
+    latents = vae_ops.sample(posterior, 5, 1.0, seed=0)
+    pictures = vae_ops.decode(tiny_vae, latents, batch_size=2)
+    assert pictures.shape == (5, 3, 64, 96)
+    assert pictures.min() >= -1 and pictures.max() <= 1
+    one_by_one = torch.cat([vae_ops.decode(tiny_vae, z[None]) for z in latents])
+    assert torch.allclose(pictures, one_by_one, atol=1e-5)
+
+
+def test_psnr_known_values():
+    a = torch.zeros(3, 8, 8)
+    assert vae_ops.psnr(a, a) == math.inf
+    # an error of 0.2 on the [-1, 1] scale is 0.1 on [0, 1]: MSE 0.01, so 20 dB
+    assert vae_ops.psnr(a, a + 0.2) == pytest.approx(20.0, abs=1e-4)
+
+
+def test_kl_per_dim_is_zero_for_the_prior_and_grows_away_from_it(tiny_vae):
+    prior = vae_ops.Posterior(mean=torch.zeros(1, 4, 2, 2), std=torch.full((1, 4, 2, 2), 0.5))  # raw N(0, 1)
+    assert vae_ops.kl_per_dim(prior, tiny_vae) == pytest.approx(0.0, abs=1e-6)
+    shifted = vae_ops.Posterior(mean=torch.full((1, 4, 2, 2), 0.5), std=prior.std)  # raw mean 1
+    assert vae_ops.kl_per_dim(shifted, tiny_vae) == pytest.approx(0.5, abs=1e-6)
+
+
+def test_a_model_without_sigma_gives_repeated_means():
+    point = vae_ops.Posterior(mean=torch.randn(1, 4, 3, 3), std=None)
+    assert not point.has_sigma
+    assert torch.equal(vae_ops.sample(point, 3, 5.0, seed=0), point.mean.expand(3, -1, -1, -1))
