@@ -6,18 +6,21 @@ latent_lab and hand back pictures, figures and JSON summaries.
 
 from functools import wraps
 import hashlib
+import inspect
 import os
+import random
 import tempfile
 from pathlib import Path
 
 import gradio as gr
 
-from latent_lab import imaging, lab, models
+from latent_lab import generate, lab, models
 from latent_lab.config import EXAMPLES, Settings
 
 settings = Settings.from_env()
 EXAMPLE_IMAGES = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
-EXPECTED_ERRORS = (ValueError, models.ModelUnavailableError)  # ImageError, InputError are ValueErrors
+# ImageError and InputError are ValueErrors: bad input, told in the user's terms.
+EXPECTED_ERRORS = (ValueError, models.ModelUnavailableError, generate.GenerationError)
 
 
 class ImageFile(gr.Image):
@@ -32,10 +35,19 @@ class ImageFile(gr.Image):
 
 def friendly(handler):
     """Turn our own exceptions into gr.Error, whose sentence the user sees."""
+    if inspect.isgeneratorfunction(handler):
+        @wraps(handler)
+        def streaming(*args, **kwargs):
+            try:
+                yield from handler(*args, **kwargs)
+            except EXPECTED_ERRORS as error:
+                raise gr.Error(str(error), print_exception=False) from error
+        return streaming
+
     @wraps(handler)
-    def wrapped(*args):
+    def wrapped(*args, **kwargs):
         try:
-            return handler(*args)
+            return handler(*args, **kwargs)
         except EXPECTED_ERRORS as error:
             raise gr.Error(str(error), print_exception=False) from error
     return wrapped
@@ -43,6 +55,10 @@ def friendly(handler):
 
 def vae():
     return models.load_vae(settings.vae)
+
+
+def pipe():
+    return models.load_pipeline(settings.pipeline)
 
 
 def write_gif(pictures):
@@ -80,6 +96,27 @@ def on_interpolate(file_a, file_b, steps, method):
 def on_channels(file):
     result = lab.channels_view(vae(), file, settings.vae, settings.max_side)
     return result.channels_plot, result.histogram_plot, result.summary
+
+
+@friendly
+def on_schedulers():
+    names = list(generate.scheduler_classes(pipe()))
+    return gr.Dropdown(choices=names, value=generate.default_scheduler(pipe())), {"schedulers": names}
+
+
+@friendly
+def on_generate(prompt, negative_prompt, scheduler, steps, guidance_scale, seed, progress=gr.Progress()):
+    request = generate.Request(prompt, negative_prompt, scheduler, steps, guidance_scale, seed)
+    for kind, picture, extra in generate.stream(pipe(), request, lab.model_name(settings.pipeline)):
+        if kind == "preview":
+            progress(extra / request.steps, desc=f"denoising: step {extra} of {request.steps}")
+            yield picture, {"status": f"step {extra} of {request.steps}"}
+        else:
+            yield picture, extra
+
+
+def random_seed():
+    return random.randint(0, 2**31 - 1)
 
 
 def model_line():
@@ -131,6 +168,18 @@ all the latent values beside the N(0, 1) curve the KL term pulls them toward; th
 scaled by the model's `scaling_factor` so that, over the training data, they have unit variance.
 """
 
+GENERATE_HELP = """
+**Text to image.** A diffusion model starts from pure noise *in the VAE's latent space* and removes
+a little of it at each step, steered by your prompt; the VAE's decoder then turns the final latent
+into a picture. The previews decode the latent every few steps, so you can watch noise become a
+picture. The **scheduler** decides how big each step is: same seed, different scheduler, a
+different path. The embedded model was trained here on simple scenes (coloured shapes on plain
+backgrounds) and its VAE is the very one you explore in the other tabs.
+"""
+
+GENERATE_EXAMPLES = ["a red circle on a blue background", "two small yellow stars at the top on a black background",
+                     "a big green triangle on the left on a white background", "three pink squares on a cyan background"]
+
 
 def image_input(label):
     return ImageFile(label=label, type="filepath", sources=["upload", "clipboard"], height=300)
@@ -140,8 +189,8 @@ def build_app():
     with gr.Blocks(title="Latent Lab", delete_cache=(600, 3600)) as demo:
         gr.Markdown(INTRO)
         gr.Markdown(model_line())
-        with gr.Tabs():
-            with gr.Tab("Encode"):
+        with gr.Tabs() as tabs:
+            with gr.Tab("Encode", id="encode"):
                 with gr.Row():
                     with gr.Column(scale=1):
                         encode_input = image_input("Your picture")
@@ -172,7 +221,7 @@ def build_app():
                 sample_button.click(on_sample, [sample_input, n_samples, sigma_scale, seed],
                                     [samples, pixel_std_plot, sample_summary], api_name="sample")
 
-            with gr.Tab("Interpolate"):
+            with gr.Tab("Interpolate", id="interpolate"):
                 with gr.Row():
                     image_a = image_input("Picture A")
                     image_b = image_input("Picture B")
@@ -203,6 +252,37 @@ def build_app():
                 gr.Markdown(CHANNELS_HELP)
                 channels_button.click(on_channels, channels_input, [channels_plot, histogram_plot, channels_summary],
                                       api_name="channels")
+
+            with gr.Tab("Generate", id="generate"):
+                gr.Markdown(GENERATE_HELP)
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        prompt = gr.Textbox(label="Prompt", value="a red circle on a blue background", lines=2)
+                        negative_prompt = gr.Textbox(label="Negative prompt (what to steer away from)", lines=1)
+                        scheduler = gr.Dropdown(label="Scheduler", choices=[], allow_custom_value=True)
+                        generate_steps = gr.Slider(1, generate.MAX_STEPS, value=20, step=1, label="Denoising steps")
+                        guidance_scale = gr.Slider(0, generate.MAX_GUIDANCE, value=5.0, step=0.5,
+                                                   label="Guidance scale (how strongly to follow the prompt)")
+                        with gr.Row():
+                            generate_seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=lab.MAX_SEED)
+                            random_button = gr.Button("🎲 Random seed", size="sm")
+                        generate_button = gr.Button("Generate", variant="primary")
+                        gr.Examples([[p] for p in GENERATE_EXAMPLES], inputs=prompt)
+                    with gr.Column(scale=1):
+                        generated = gr.Image(label="Picture (previews while denoising)", type="filepath",
+                                             height=400, interactive=False, elem_id="generated")
+                        with gr.Row():
+                            to_encode = gr.Button("Send to Encode", size="sm")
+                            to_interpolate = gr.Button("Send to Interpolate (as A)", size="sm")
+                        generate_summary = gr.JSON(label="Summary")
+                random_button.click(random_seed, None, generate_seed, api_name=False)
+                generate_button.click(on_generate, [prompt, negative_prompt, scheduler, generate_steps, guidance_scale,
+                                                    generate_seed], [generated, generate_summary], api_name="generate")
+                to_encode.click(lambda picture: (picture, gr.Tabs(selected="encode")), generated,
+                                [encode_input, tabs], api_name=False)
+                to_interpolate.click(lambda picture: (picture, gr.Tabs(selected="interpolate")), generated,
+                                     [image_a, tabs], api_name=False)
+        demo.load(on_schedulers, None, [scheduler, gr.JSON(visible=False)], api_name="schedulers")
     return demo
 
 

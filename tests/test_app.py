@@ -86,3 +86,43 @@ def test_a_non_picture_gets_a_clear_error(client, tmp_path):
     bad.write_text("not a picture")
     with pytest.raises(Exception, match="PNG, JPEG"):
         client.predict(handle_file(str(bad)), api_name="/encode")
+
+
+def test_schedulers_lists_the_pipelines_compatible_classes(client):
+    default, summary = client.predict(api_name="/schedulers")
+    assert {"DDIMScheduler", "EulerDiscreteScheduler", "DPMSolverMultistepScheduler"} <= set(summary["schedulers"])
+    assert default["value"] == "DPMSolverMultistepScheduler"  # the dropdown update: its choices and value
+
+
+def generate_call(client, scheduler="DDIMScheduler", seed=3, prompt="a red circle on a blue background"):
+    return client.predict(prompt, "", scheduler, 4, 5.0, seed, api_name="/generate")
+
+
+def test_generate_is_seeded_and_scheduler_dependent(client):
+    picture, summary = generate_call(client)
+    again, _ = generate_call(client)
+    other, _ = generate_call(client, scheduler="EulerDiscreteScheduler")
+    assert {"scheduler", "steps", "seed", "guidance_scale", "model", "seconds"} <= set(summary)
+    assert summary["scheduler"] == "DDIMScheduler" and summary["steps"] == 4 and summary["seconds"] > 0
+    assert summary["model"] == "latent-lab-t2i"
+    assert pixels(picture).shape == (128, 128, 3)
+    assert np.array_equal(pixels(picture), pixels(again))
+    assert not np.array_equal(pixels(picture), pixels(other))
+
+
+def test_two_clients_with_different_schedulers_at_once_get_their_own_pictures(client):
+    from concurrent.futures import ThreadPoolExecutor
+    alone = {name: pixels(generate_call(client, scheduler=name)[0]) for name in ("DDIMScheduler", "EulerDiscreteScheduler")}
+    clients = {name: Client(client.src, verbose=False) for name in alone}
+    with ThreadPoolExecutor(2) as pool:
+        futures = {name: pool.submit(generate_call, clients[name], name) for name in alone}
+        together = {name: pixels(future.result()[0]) for name, future in futures.items()}
+    for name in alone:
+        assert np.array_equal(alone[name], together[name]), name
+
+
+def test_generate_refuses_unknown_schedulers_and_allows_an_empty_prompt(client):
+    with pytest.raises(Exception, match="Unknown scheduler 'Nope'"):
+        generate_call(client, scheduler="Nope")
+    _picture, summary = generate_call(client, prompt="")
+    assert "unconditional" in " ".join(summary["notes"])

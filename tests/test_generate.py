@@ -76,3 +76,12 @@ def test_empty_and_overlong_prompts_are_explained(pipe):
     assert "unconditional" in " ".join(summary["notes"])
     _, summary = generate.generate(pipe, Request("red " * 2500, steps=2))
     assert "cut to the model's limit of 77 tokens" in " ".join(summary["notes"])
+
+
+def test_latent_lab_pipeline_selects_a_hub_style_folder(monkeypatch, tiny_pipeline_folder):
+    from latent_lab.config import Settings
+    monkeypatch.setenv("LATENT_LAB_PIPELINE", str(tiny_pipeline_folder))
+    pipe = models.load_pipeline(Settings.from_env().pipeline)
+    assert type(pipe).__name__ == "StableDiffusionPipeline"
+    picture, _ = generate.generate(pipe, Request("a cat", steps=2))
+    assert picture.size == (64, 64)

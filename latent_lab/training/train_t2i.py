@@ -38,7 +38,7 @@ HELD_OUT_PAIRS = {("red", "star"), ("blue", "triangle"), ("green", "square"), ("
 
 UNET = dict(
     sample_size=IMAGE_SIZE // 8, in_channels=4, out_channels=4, layers_per_block=1,
-    block_out_channels=(96, 192, 192), cross_attention_dim=128, attention_head_dim=4,
+    block_out_channels=(64, 128, 192), cross_attention_dim=128, attention_head_dim=4,
     down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
     up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
 )
