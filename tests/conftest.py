@@ -77,3 +77,12 @@ def tiny_pipeline_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-pipeline")
     make_tiny_pipeline(make_tiny_vae()).save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The real app on its embedded models, served once for the whole test session."""
+    import app
+    demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    yield demo.local_url
+    demo.close()

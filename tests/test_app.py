@@ -8,18 +8,14 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from latent_lab.config import EXAMPLES
-from tests.conftest import free_port
 
 PHOTO = str(EXAMPLES / "coffee.jpg")
 OTHER = str(EXAMPLES / "chelsea.jpg")
 
 
 @pytest.fixture(scope="module")
-def client():
-    import app
-    demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    yield Client(demo.local_url, verbose=False)
-    demo.close()
+def client(app_url):
+    return Client(app_url, verbose=False)
 
 
 def pixels(path):

@@ -6,7 +6,6 @@ import shutil
 import pytest
 
 from latent_lab.config import EXAMPLES
-from tests.conftest import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -18,17 +17,14 @@ pytestmark = [pytest.mark.slow,
 
 
 @pytest.fixture(scope="module")
-def page():
+def page(app_url):
     from playwright.sync_api import sync_playwright
-    import app
-    demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(demo.local_url)
+        page.goto(app_url)
         yield page
         browser.close()
-    demo.close()
 
 
 def test_encode_an_uploaded_photo(page):
