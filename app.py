@@ -156,7 +156,7 @@ varies across the samples. The same seed always gives the same samples.
 INTERPOLATE_HELP = """
 **What you see.** The two pictures are encoded to latents z_A and z_B, and the frames decode points
 on a path between them. **lerp** walks the straight line; **slerp** walks around the sphere, keeping
-‖z‖ close to that of the ends. The plot shows ‖z‖ along the path: lerp sags in the middle, where
+‖z‖ close to that of the ends. The plot shows ‖z‖ along both paths: lerp sags in the middle, where
 latents are shorter than typical ones. Because the KL term makes the latent space continuous, every
 frame is a plausible picture, not a ghostly double exposure. Picture B is cropped to A's size.
 """
@@ -190,20 +190,21 @@ def build_app():
         gr.Markdown(INTRO)
         gr.Markdown(model_line())
         with gr.Tabs() as tabs:
-            with gr.Tab("Encode", id="encode"):
+            with gr.Tab("Encode", id="encode", elem_id="tab-encode"):
                 with gr.Row():
                     with gr.Column(scale=1):
                         encode_input = image_input("Your picture")
                         encode_button = gr.Button("Encode", variant="primary")
                         gr.Examples(EXAMPLE_IMAGES, inputs=encode_input)
                     with gr.Column(scale=1):
-                        reconstruction = gr.Image(label="Reconstruction (decoded μ)", height=300, interactive=False, elem_id="reconstruction")
+                        reconstruction = gr.Image(label="Reconstruction (decoded μ)", height=300, interactive=False, format="png",
+                                                  elem_id="reconstruction")
                         encode_summary = gr.JSON(label="Summary", elem_id="encode-summary")
                 posterior_plot = gr.Plot(label="μ and σ per latent cell")
                 gr.Markdown(ENCODE_HELP)
                 encode_button.click(on_encode, encode_input, [reconstruction, posterior_plot, encode_summary], api_name="encode")
 
-            with gr.Tab("Sample"):
+            with gr.Tab("Sample", elem_id="tab-sample"):
                 with gr.Row():
                     with gr.Column(scale=1):
                         sample_input = image_input("Your picture")
@@ -213,15 +214,15 @@ def build_app():
                         sample_button = gr.Button("Draw samples", variant="primary")
                         gr.Examples(EXAMPLE_IMAGES, inputs=sample_input)
                     with gr.Column(scale=2):
-                        samples = gr.Gallery(label="Decoded samples z = μ + σ·ε", columns=4, height=420)
+                        samples = gr.Gallery(label="Decoded samples z = μ + σ·ε", columns=4, height=420, format="png", elem_id="samples")
                         with gr.Row():
                             pixel_std_plot = gr.Plot(label="How much each pixel varies")
-                            sample_summary = gr.JSON(label="Summary")
+                            sample_summary = gr.JSON(label="Summary", elem_id="sample-summary")
                 gr.Markdown(SAMPLE_HELP)
                 sample_button.click(on_sample, [sample_input, n_samples, sigma_scale, seed],
                                     [samples, pixel_std_plot, sample_summary], api_name="sample")
 
-            with gr.Tab("Interpolate", id="interpolate"):
+            with gr.Tab("Interpolate", id="interpolate", elem_id="tab-interpolate"):
                 with gr.Row():
                     image_a = image_input("Picture A")
                     image_b = image_input("Picture B")
@@ -230,16 +231,16 @@ def build_app():
                         method = gr.Radio(["lerp", "slerp"], value="slerp", label="Path")
                         interpolate_button = gr.Button("Interpolate", variant="primary")
                 gr.Examples([EXAMPLE_IMAGES[i:i + 2] for i in range(0, len(EXAMPLE_IMAGES) - 1, 2)], inputs=[image_a, image_b])
-                frames = gr.Gallery(label="Frames from A to B", columns=8, height=260)
+                frames = gr.Gallery(label="Frames from A to B", columns=8, height="auto", format="png", elem_id="frames")
                 with gr.Row():
-                    animation = gr.Image(label="Animation", height=300, interactive=False)
+                    animation = gr.Image(label="Animation", height=300, interactive=False, elem_id="animation")
                     norm_plot = gr.Plot(label="‖z‖ along the path")
-                    interpolate_summary = gr.JSON(label="Summary")
+                    interpolate_summary = gr.JSON(label="Summary", elem_id="interpolate-summary")
                 gr.Markdown(INTERPOLATE_HELP)
                 interpolate_button.click(on_interpolate, [image_a, image_b, steps, method],
                                          [frames, animation, norm_plot, interpolate_summary], api_name="interpolate")
 
-            with gr.Tab("Channels"):
+            with gr.Tab("Channels", elem_id="tab-channels"):
                 with gr.Row():
                     with gr.Column(scale=1):
                         channels_input = image_input("Your picture")
@@ -247,13 +248,13 @@ def build_app():
                         gr.Examples(EXAMPLE_IMAGES, inputs=channels_input)
                     with gr.Column(scale=2):
                         histogram_plot = gr.Plot(label="Latent values against N(0, 1)")
-                        channels_summary = gr.JSON(label="Summary")
-                channels_plot = gr.Plot(label="Latent channels")
+                        channels_summary = gr.JSON(label="Summary", elem_id="channels-summary")
+                channels_plot = gr.Plot(label="Latent channels", elem_id="channels-plot")
                 gr.Markdown(CHANNELS_HELP)
                 channels_button.click(on_channels, channels_input, [channels_plot, histogram_plot, channels_summary],
                                       api_name="channels")
 
-            with gr.Tab("Generate", id="generate"):
+            with gr.Tab("Generate", id="generate", elem_id="tab-generate") as generate_tab:
                 gr.Markdown(GENERATE_HELP)
                 with gr.Row():
                     with gr.Column(scale=1):
@@ -265,16 +266,16 @@ def build_app():
                                                    label="Guidance scale (how strongly to follow the prompt)")
                         with gr.Row():
                             generate_seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=lab.MAX_SEED)
-                            random_button = gr.Button("🎲 Random seed", size="sm")
+                            random_button = gr.Button("Random seed", size="sm")
                         generate_button = gr.Button("Generate", variant="primary")
                         gr.Examples([[p] for p in GENERATE_EXAMPLES], inputs=prompt)
                     with gr.Column(scale=1):
-                        generated = gr.Image(label="Picture (previews while denoising)", type="filepath",
+                        generated = gr.Image(label="Picture (previews while denoising)", type="filepath", format="png",
                                              height=400, interactive=False, elem_id="generated")
                         with gr.Row():
                             to_encode = gr.Button("Send to Encode", size="sm")
                             to_interpolate = gr.Button("Send to Interpolate (as A)", size="sm")
-                        generate_summary = gr.JSON(label="Summary")
+                        generate_summary = gr.JSON(label="Summary", elem_id="generate-summary")
                 random_button.click(random_seed, None, generate_seed, api_name=False)
                 generate_button.click(on_generate, [prompt, negative_prompt, scheduler, generate_steps, guidance_scale,
                                                     generate_seed], [generated, generate_summary], api_name="generate")
@@ -282,7 +283,8 @@ def build_app():
                                 [encode_input, tabs], api_name=False)
                 to_interpolate.click(lambda picture: (picture, gr.Tabs(selected="interpolate")), generated,
                                      [image_a, tabs], api_name=False)
-        demo.load(on_schedulers, None, [scheduler, gr.JSON(visible=False)], api_name="schedulers")
+                # The pipeline loads when the tab is first opened; a missing model is told there.
+                generate_tab.select(on_schedulers, None, [scheduler, gr.JSON(visible=False)], api_name="schedulers")
     return demo
 
 

@@ -42,6 +42,11 @@ def _resolve(source, variable, what):
                                         f"Set {variable} to a folder with a {what}, or unset it.")
         if what == "VAE" and not (path / "config.json").exists() and (path / "vae" / "config.json").exists():
             return str(path), "vae", True  # a whole pipeline folder: use its VAE
+        if what != "VAE" and not (path / "model_index.json").exists():
+            raise ModelUnavailableError(
+                f"The folder {path.name} holds no text-to-image pipeline (no model_index.json). Train the embedded "
+                f"one with `python -m latent_lab.training.train_t2i`, or set {variable} to a diffusers "
+                f"text-to-image folder or hub id.")
         return str(path), None, True
     if source.startswith(("/", ".", "~")) or source.count("/") != 1:
         raise ModelUnavailableError(f"{variable}={source} is neither an existing folder nor a hub id "

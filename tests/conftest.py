@@ -80,9 +80,14 @@ def tiny_pipeline_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app_url():
-    """The real app on its embedded models, served once for the whole test session."""
+def app_url(tiny_pipeline_folder):
+    """The real app on its embedded VAE, served once for the whole test session. Its text-to-image
+    pipeline is the embedded one when this checkout has one, else a tiny one made here."""
+    import dataclasses
     import app
+    from latent_lab.config import EMBEDDED_PIPELINE
+    if not (EMBEDDED_PIPELINE / "model_index.json").exists():
+        app.settings = dataclasses.replace(app.settings, pipeline=str(tiny_pipeline_folder))
     demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
     yield demo.local_url
     demo.close()

@@ -32,7 +32,10 @@ def test_a_file_is_not_a_model(tmp_path):
 
 
 def test_a_folder_without_a_model_is_refused(tmp_path):
-    with pytest.raises(ModelUnavailableError, match="LATENT_LAB_PIPELINE"):
+    with pytest.raises(ModelUnavailableError, match="no model_index.json.*LATENT_LAB_PIPELINE"):
+        models.load_pipeline(str(tmp_path))
+    (tmp_path / "model_index.json").write_text("{}")
+    with pytest.raises(ModelUnavailableError, match="Could not load the text-to-image pipeline.*LATENT_LAB_PIPELINE"):
         models.load_pipeline(str(tmp_path))
 
 

@@ -24,7 +24,7 @@ from latent_lab.training.scenes import random_texture_scene
 # Knobs
 BATCH = 16
 CROP = 64  # the model is fully convolutional: trained on 64 px crops, used at any size
-LR = 2e-4
+LR = 5e-4
 KL_WEIGHT = 1e-3  # against per-pixel L1 + MSE; larger: blurrier but more visible samples
 KL_WARMUP = 2000  # steps over which the KL weight ramps up from 0 (keeps all channels alive)
 PHOTO_FRACTION = 0.5
@@ -98,6 +98,8 @@ def main():
         state = torch.load(checkpoint, weights_only=True)
         vae.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        for group in optimizer.param_groups:  # --lr wins over the saved rate
+            group["lr"] = args.lr
         step = state["step"]
         print(f"resumed from {checkpoint} at step {step}")
     elif (Path(args.out) / "diffusion_pytorch_model.safetensors").exists():
