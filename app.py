@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from latent_lab import generate, lab, models
+from latent_lab import generate, lab, models, vae as vae_ops
 from latent_lab.config import EXAMPLES, Settings
 
 settings = Settings.from_env()
@@ -70,7 +70,9 @@ def write_gif(pictures):
     if not path.exists():
         for old in sorted(folder.glob("*.gif"), key=os.path.getmtime)[:-50]:  # keep the folder small
             old.unlink(missing_ok=True)
-        lab.save_gif(pictures, path)
+        partial = folder / f"{digest}-{os.getpid()}-{random.getrandbits(32)}.part"
+        lab.save_gif(pictures, partial, format="GIF")
+        os.replace(partial, path)  # atomic: a concurrent request never sees half a file
     return str(path)
 
 
@@ -126,7 +128,7 @@ def model_line():
         return f"**Model problem:** {error}"
     config = model.config
     return (f"VAE: **{lab.model_name(settings.vae)}**, {models.parameter_count(model) / 1e6:.1f} M parameters, "
-            f"{config.latent_channels} latent channels at 1/{lab.vae_ops.scale_factor(model)} of the picture's size.")
+            f"{config.latent_channels} latent channels at 1/{vae_ops.scale_factor(model)} of the picture's size.")
 
 
 INTRO = """

@@ -202,8 +202,9 @@ def channels_view(vae, file, source, max_side=512):
                           plots.histogram_figure(mean), summary)
 
 
-def save_gif(pictures, path, seconds_per_frame=0.15, bounce=True):
+def save_gif(pictures, path, seconds_per_frame=0.15, bounce=True, format=None):
     """Frames as a looping GIF (forward then back when `bounce`)."""
     sequence = pictures + pictures[-2:0:-1] if bounce and len(pictures) > 2 else pictures
-    sequence[0].save(path, save_all=True, append_images=sequence[1:], duration=int(seconds_per_frame * 1000), loop=0)
+    sequence[0].save(path, format=format, save_all=True, append_images=sequence[1:],
+                     duration=int(seconds_per_frame * 1000), loop=0)
     return path
