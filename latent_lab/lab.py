@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 import threading
 
-import numpy as np
 from PIL import Image
 
 from latent_lab import imaging, interpolate, plots, vae as vae_ops
