@@ -11,6 +11,7 @@ import argparse
 import json
 from pathlib import Path
 import statistics
+import tempfile
 import time
 
 import torch
@@ -89,12 +90,13 @@ def main():
         print(f"{action:28s} {size:4d}px  {ours_s:7.3f} s   baseline {base_s:7.3f} s   "
               f"x{base_s / ours_s:5.2f}   peak {ours_mib:6.0f} MiB", flush=True)
 
+    folder = Path(tempfile.mkdtemp(prefix="latent-lab-bench-"))
     for size in args.sizes:
         a = imaging.fit_to_model(photo_a.resize((size, size)), size)
         b = imaging.fit_to_model(photo_b.resize((size, size)), size)
         files = {}
         for name, picture in (("a", a), ("b", b)):
-            files[name] = Path(f"/tmp/latent-lab-bench-{name}-{size}.png")
+            files[name] = folder / f"{name}-{size}.png"
             picture.save(files[name])
         source = str(EMBEDDED_VAE)
         measure("encode + reconstruct", size, lambda: lab.encode_view(vae, files["a"], source, size),

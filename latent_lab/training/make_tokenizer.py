@@ -1,7 +1,7 @@
 """Build a real CLIP BPE tokenizer offline from the vocabulary that open-clip-torch ships.
 
-    pip download --no-deps open-clip-torch -d /tmp/wheel
-    python -m latent_lab.training.make_tokenizer /tmp/wheel/open_clip_torch-*.whl
+    pip download --no-deps open-clip-torch -d wheels
+    python -m latent_lab.training.make_tokenizer wheels/open_clip_torch-*.whl
 
 Writes vocab.json + merges.txt (the same 49,408 tokens as OpenAI's CLIP) for CLIPTokenizer.
 """
