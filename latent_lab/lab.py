@@ -176,10 +176,10 @@ def interpolate_view(vae, file_a, file_b, source, steps=8, method="slerp", max_s
     mean_a, mean_b = posteriors.get(vae, image_a).mean[0], posteriors.get(vae, image_b).mean[0]
     path = interpolate.frames(mean_a, mean_b, steps, method)  # (steps, C, h, w)
     pictures = vae_ops.decode(vae, path)
-    norms = path.flatten(1).norm(dim=1).tolist()
     # Both curves, so students see lerp sag and slerp hold the norm (no decoding needed).
     norms_by_method = {name: interpolate.frames(mean_a, mean_b, steps, name).flatten(1).norm(dim=1).tolist()
                        for name in interpolate.METHODS}
+    norms = norms_by_method[method]
     figure = plots.norm_path_figure(norms_by_method, typical_norm=math.sqrt(mean_a.numel()))
     summary = {"method": method, "steps": steps, "latent_norms": norms, "model": model_name(source)}
     return InterpolateResult([imaging.to_pil(p) for p in pictures], figure, round_summary(summary))

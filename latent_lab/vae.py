@@ -79,14 +79,17 @@ def decode(vae, latents, batch_size=DECODE_BATCH):
     return torch.cat(pictures)
 
 
-def kl_per_dim(posterior, vae):
-    """Mean KL(q(z|x) || N(0, 1)) per latent element, in the model's own (unscaled) units:
-    the term the VAE's training loss pulls down. None without σ."""
-    if not posterior.has_sigma:
-        return None
+def kl_map(posterior, vae):
+    """KL(q(z|x) || N(0, 1)) of every latent element, in the model's own (unscaled) units:
+    the term the VAE's training loss pulls down; (1, C, h, w)."""
     scale, shift = _scaling(vae)
     mean, std = posterior.mean / scale + shift, posterior.std / scale
-    return (0.5 * (mean.pow(2) + std.pow(2) - 1.0 - 2.0 * std.log())).mean().item()
+    return 0.5 * (mean.pow(2) + std.pow(2) - 1.0 - 2.0 * std.log())
+
+
+def kl_per_dim(posterior, vae):
+    """Mean KL per latent element (see kl_map). None without σ."""
+    return kl_map(posterior, vae).mean().item() if posterior.has_sigma else None
 
 
 def psnr(reference, test):

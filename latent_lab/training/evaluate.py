@@ -50,9 +50,7 @@ def measure(vae, pictures, seed=0):
         reconstruction, noisy = vae_ops.decode(vae, latents)
         psnrs.append(vae_ops.psnr(to_tensor(picture)[0], reconstruction))
         changes.append(((noisy - reconstruction).abs().mean() / 2 * 100).item())
-        scale = vae.config.scaling_factor
-        mean, std = posterior.mean / scale, posterior.std / scale
-        kls.append((0.5 * (mean ** 2 + std ** 2 - 1 - 2 * std.log())).mean(dim=(0, 2, 3)).tolist())
+        kls.append(vae_ops.kl_map(posterior, vae).mean(dim=(0, 2, 3)).tolist())
     return {"psnr_db": float(np.mean(psnrs)), "sigma_change_percent": float(np.mean(changes)),
             "kl_per_channel": np.mean(kls, axis=0).round(4).tolist(), "pictures": len(pictures)}
 
