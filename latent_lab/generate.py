@@ -19,6 +19,9 @@ from latent_lab.lab import MAX_SEED, InputError, check_number
 PREFERRED_DEFAULTS = ("DPMSolverMultistepScheduler", "EulerDiscreteScheduler", "DDIMScheduler")
 MAX_STEPS = 100
 MAX_GUIDANCE = 20.0
+# A fast (Rust) tokenizer keeps its padding/truncation settings on one shared object, so two
+# threads tokenizing at once can get each other's settings. Requests therefore run one at a time.
+_run_lock = threading.Lock()
 
 
 class GenerationError(RuntimeError):
@@ -96,7 +99,8 @@ def prompt_notes(pipe, request):
         notes.append("Empty prompt: the model draws without any text (unconditional generation).")
     tokenizer = pipe.tokenizer
     for label, text in (("prompt", request.prompt), ("negative prompt", request.negative_prompt)):
-        count = len(tokenizer(text, truncation=False).input_ids)
+        with _run_lock:
+            count = len(tokenizer(text, truncation=False).input_ids)
         if count > tokenizer.model_max_length:
             notes.append(f"The {label} was {count} tokens long and was cut to the model's limit of "
                          f"{tokenizer.model_max_length} tokens.")
@@ -136,7 +140,7 @@ def stream(pipe, request, model_name, preview_every=4):
     def work():
         try:
             started = time.perf_counter()
-            with torch.inference_mode():
+            with _run_lock, torch.inference_mode():
                 output = job_pipe(
                     prompt=request.prompt, negative_prompt=request.negative_prompt or None,
                     num_inference_steps=request.steps, guidance_scale=request.guidance_scale,
