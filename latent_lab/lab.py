@@ -9,8 +9,9 @@ from pathlib import Path
 import threading
 
 from PIL import Image
+import torch
 
-from latent_lab import imaging, interpolate, plots, vae as vae_ops
+from latent_lab import digits, imaging, interpolate, plots, vae as vae_ops
 
 POSTERIOR_CACHE_SIZE = 32
 MAX_SEED = 2**32 - 1
@@ -104,7 +105,7 @@ class EncodeResult:
     summary: dict
 
 
-def encode_view(vae, file, source, max_side=512):
+def encode_view(vae, source, file, max_side=512):
     image = prepare(vae, file, max_side)
     posterior = posteriors.get(vae, image)
     reconstruction = vae_ops.decode(vae, posterior.mean)[0]
@@ -137,27 +138,43 @@ class SampleResult:
     summary: dict
 
 
-def sample_view(vae, file, source, n_samples=8, sigma_scale=1.0, seed=0, max_side=512):
+TINY_DIFFERENCE = 1.0  # grey levels: samples closer than this to decode(μ) look the same
+
+
+def sample_view(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_side=512):
+    """Decodes of z = μ + σ-scale·σ·ε, how much each pixel varies across them, and how far they
+    land from the decode of μ (|decode(z) - decode(μ)|)."""
     n_samples = check_number(n_samples, "Number of samples", 1, 16, integer=True)
     sigma_scale = check_number(sigma_scale, "σ-scale", 0, 10)
     seed = check_number(seed, "Seed", 0, MAX_SEED, integer=True)
     image = prepare(vae, file, max_side)
     posterior = posteriors.get(vae, image)
-    pictures = vae_ops.decode(vae, vae_ops.sample(posterior, n_samples, sigma_scale, seed))  # (n, 3, H, W)
-    # How much each pixel varies across the samples (0-255 grey levels, averaged over RGB).
-    pixel_std = (pictures * 127.5).std(dim=0, correction=0).mean(dim=0)
+    latents = torch.cat([posterior.mean, vae_ops.sample(posterior, n_samples, sigma_scale, seed)])
+    pictures = vae_ops.decode(vae, latents)  # decode(μ), then the n samples: (1 + n, 3, H, W)
+    reconstruction, samples = pictures[0], pictures[1:]
+    # Both in grey levels (0-255), averaged over RGB.
+    pixel_std = (samples * 127.5).std(dim=0, correction=0).mean(dim=0)
+    difference = ((samples - reconstruction).abs() * 127.5).mean(dim=(0, 1))
     summary = {
         "n_samples": n_samples,
         "seed": seed,
         "sigma_scale": sigma_scale,
         "pixel_std_mean": pixel_std.mean().item(),
         "pixel_std_max": pixel_std.max().item(),
+        "difference_mean": difference.mean().item(),
+        "difference_max": difference.max().item(),
+        "sigma_mean": posterior.std.mean().item() if posterior.has_sigma else None,
         "model": model_name(source),
     }
     if not posterior.has_sigma:
         summary["note"] = _no_sigma_note(posterior)
-    figure = plots.heatmap_figure(pixel_std.numpy(), f"Per-pixel std across {n_samples} samples", "grey levels (0-255)")
-    return SampleResult([imaging.to_pil(p) for p in pictures], figure, round_summary(summary))
+    elif sigma_scale == 0:
+        summary["note"] = "With σ-scale 0 every sample is z = μ, so all of them decode to the reconstruction."
+    elif summary["difference_mean"] < TINY_DIFFERENCE:
+        summary["note"] = ("σ is tiny for this model: the samples look the same as the reconstruction. "
+                           "Raise the σ-scale to see where the encoder is unsure.")
+    figure = plots.sample_spread_figure(pixel_std.numpy(), difference.numpy(), n_samples)
+    return SampleResult([imaging.to_pil(p) for p in samples], figure, round_summary(summary))
 
 
 @dataclass
@@ -167,7 +184,7 @@ class InterpolateResult:
     summary: dict
 
 
-def interpolate_view(vae, file_a, file_b, source, steps=8, method="slerp", max_side=512):
+def interpolate_view(vae, source, file_a, file_b, steps=8, method="slerp", max_side=512):
     steps = check_number(steps, "Steps", 2, 32, integer=True)
     if method not in interpolate.METHODS:
         raise InputError(f"Method must be 'lerp' or 'slerp', not {method!r}.")
@@ -192,7 +209,7 @@ class ChannelsResult:
     summary: dict
 
 
-def channels_view(vae, file, source, max_side=512):
+def channels_view(vae, source, file, max_side=512):
     image = prepare(vae, file, max_side)
     mean = posteriors.get(vae, image).mean[0].numpy()  # (C, h, w)
     channels = [{"mean": float(c.mean()), "std": float(c.std()), "min": float(c.min()), "max": float(c.max())} for c in mean]
@@ -207,3 +224,95 @@ def save_gif(pictures, path, seconds_per_frame=0.15, bounce=True, format=None):
     sequence[0].save(path, format=format, save_all=True, append_images=sequence[1:],
                      duration=int(seconds_per_frame * 1000), loop=0)
     return path
+
+
+@dataclass
+class MapResult:
+    map_image: Image.Image
+    picked_image: Image.Image
+    digit_image: Image.Image | None
+    summary: dict
+
+
+def latent_map_view(vae, test_digits, source, grid_size=15, z1=0.0, z2=0.0, file=None):
+    """The digits VAE's latent plane: a grid of decodes with the test digits on top, the decode
+    of the picked point (z1, z2), and where an uploaded digit lands."""
+    grid_size = check_number(grid_size, "Grid size", 5, 25, integer=True)
+    limit = digits.LATENT_RANGE
+    picked = (check_number(z1, "z1", -limit, limit), check_number(z2, "z2", -limit, limit))
+    images, labels = test_digits
+    points = digits.encode(vae, images)
+    summary = {"grid_size": grid_size, "latent_range": [-limit, limit], "picked": list(picked),
+               "test_digits": len(labels), "model": model_name(source)}
+    uploaded, digit_image = None, None
+    if file is not None:
+        ink = digits.digit_from_picture(imaging.load_image(file))
+        uploaded = digits.encode(vae, ink[None])[0]
+        nearest = (points - uploaded).norm(dim=1).argsort()[:5]
+        summary["uploaded_point"] = uploaded.tolist()
+        summary["nearest_labels"] = [int(labels[i]) for i in nearest]
+        digit_image = digits.digit_picture(ink / 16, size=128)
+    map_image = digits.draw_map(vae, grid_size, points.numpy(), labels, picked, uploaded)
+    picked_image = digits.digit_picture(digits.decode(vae, [picked])[0], size=256)
+    return MapResult(map_image, picked_image, digit_image, round_summary(summary))
+
+
+PRIOR_SAMPLES = 4
+
+
+def strip(pictures, gap=6, group_gap=24, groups=()):
+    """Pictures side by side on white; a wider gap before each index in `groups`."""
+    width = sum(p.width for p in pictures) + gap * (len(pictures) - 1) + (group_gap - gap) * len(groups)
+    canvas = Image.new("RGB", (width, max(p.height for p in pictures)), "white")
+    x = 0
+    for index, picture in enumerate(pictures):
+        x += (group_gap - gap) if index in groups else 0
+        canvas.paste(picture, (x, 0))
+        x += picture.width + gap
+    return canvas
+
+
+def path_changes(pictures):
+    """Mean absolute pixel change (grey levels, 0-255) between consecutive frames (N, 3, H, W)."""
+    return ((pictures[1:] - pictures[:-1]).abs() * 127.5).mean(dim=(1, 2, 3)).tolist()
+
+
+@dataclass
+class CompareResult:
+    rows: list  # (strip picture, caption) per model
+    change_plot: object
+    summary: dict
+
+
+def compare_view(named_vaes, file_a, file_b, steps=6, seed=0, max_side=256):
+    """Each model side by side: its reconstruction of A, a lerp from A to B, and decodes of
+    z ~ N(0, I) (the prior), with how evenly the picture changes along the path."""
+    steps = check_number(steps, "Steps", 2, 16, integer=True)
+    seed = check_number(seed, "Seed", 0, MAX_SEED, integer=True)
+    rows, changes, models = [], {}, []
+    for name, vae in named_vaes:
+        image_a = prepare(vae, file_a, max_side)
+        image_b = prepare(vae, file_b, max_side, size=image_a.size)
+        posterior_a, posterior_b = posteriors.get(vae, image_a), posteriors.get(vae, image_b)
+        path = interpolate.frames(posterior_a.mean[0], posterior_b.mean[0], steps, "lerp")
+        generator = torch.Generator().manual_seed(seed)
+        prior = torch.randn((PRIOR_SAMPLES, *path.shape[1:]), generator=generator)
+        pictures = vae_ops.decode(vae, torch.cat([path, prior]))
+        frames = pictures[:steps]
+        changes[name] = path_changes(frames)
+        mean_change, max_change = sum(changes[name]) / len(changes[name]), max(changes[name])
+        report = {
+            "model": name,
+            "has_sigma": posterior_a.has_sigma,
+            "psnr_db": vae_ops.psnr(imaging.to_tensor(image_a)[0], frames[0]),
+            "kl_per_dim": vae_ops.kl_per_dim(posterior_a, vae),
+            "mean_step_change": mean_change,
+            "max_step_change": max_change,
+            "max_over_mean": max_change / mean_change if mean_change > 0 else 1.0,
+        }
+        models.append(round_summary(report))
+        caption = (f"{name}: A → B (first frame {report['psnr_db']:.1f} dB from A; biggest step "
+                   f"{report['max_over_mean']:.2f}× the average), then decodes of z ~ N(0, I)")
+        rows.append((strip([imaging.to_pil(p) for p in pictures], groups=(steps,)), caption))
+    summary = {"models": models, "steps": steps, "seed": seed, "prior_samples": PRIOR_SAMPLES}
+    return CompareResult(rows, plots.path_change_figure(changes), summary)

@@ -79,6 +79,20 @@ def heatmap_figure(values, title, label):
     return figure
 
 
+def sample_spread_figure(pixel_std, difference, n_samples):
+    """Two maps of the same picture, in grey levels: how much each pixel varies across the
+    samples, and how far the samples land from the decode of μ."""
+    figure = new_figure(8.4, 3.8)
+    for ax, values, title in zip(figure.subplots(1, 2), (pixel_std, difference), (
+            f"spread across the {n_samples} samples (std)", "mean |decode(z) − decode(μ)|")):
+        image = ax.imshow(np.asarray(values, np.float32), cmap=SEQUENTIAL, vmin=0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=10)
+        figure.colorbar(image, ax=ax, shrink=0.8, label="grey levels (0-255)")
+    return figure
+
+
 def norm_path_figure(norms_by_method, typical_norm=None):
     """‖z‖ of each frame along one or more paths; a dashed line at the prior's typical norm."""
     figure = new_figure(6.0, 3.2)
@@ -91,4 +105,31 @@ def norm_path_figure(norms_by_method, typical_norm=None):
     ax.set_ylabel("‖z‖")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title("Latent norm along the path", fontsize=10)
+    return figure
+
+
+def path_change_figure(changes_by_model):
+    """Pixel change between consecutive frames of each model's path: flat means smooth."""
+    figure = new_figure(6.0, 3.2)
+    ax = figure.subplots()
+    for name, changes in changes_by_model.items():
+        ax.plot(range(1, len(changes) + 1), changes, marker="o", ms=3, label=name)
+    ax.set_xlabel("step along the path from A to B")
+    ax.set_ylabel("mean pixel change (0-255)")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("How much the picture changes at each step", fontsize=10)
+    return figure
+
+
+def offset_change_figure(offsets, changes, unit):
+    """How far each frame of a channel traversal moves from the reconstruction, per offset."""
+    figure = new_figure(6.0, 3.2)
+    ax = figure.subplots()
+    ax.plot(offsets, changes, marker="o", ms=3, color="#4c72b0")
+    ax.axvline(0, ls="--", color="grey", lw=1)
+    ax.set_xlabel(f"offset added to the channel (in units of {unit})")
+    ax.set_ylabel("mean pixel change (0-255)")
+    ax.set_ylim(bottom=0)
+    ax.set_title("How much the picture moves away from its reconstruction", fontsize=10)
     return figure

@@ -11,6 +11,7 @@ import torch
 from latent_lab.imaging import to_tensor
 
 DECODE_BATCH = 8
+POINT_SIGMA = 1e-5  # a posterior narrower than this everywhere is a point: a plain autoencoder
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def encode(vae, image):
         return Posterior(mean=((output.latents.float().cpu() - shift) * scale), std=None)
     mean = (distribution.mean.float().cpu() - shift) * scale
     std = distribution.std.float().cpu() * scale
-    return Posterior(mean=mean, std=std)
+    return Posterior(mean=mean, std=None if std.max() < POINT_SIGMA else std)
 
 
 def sample(posterior, n_samples, sigma_scale=1.0, seed=0):

@@ -124,3 +124,106 @@ def test_generate_refuses_unknown_schedulers_and_allows_an_empty_prompt(client):
         generate_call(client, scheduler="Nope")
     _picture, summary = generate_call(client, prompt="")
     assert "unconditional" in " ".join(summary["notes"])
+
+
+def test_the_model_selector_switches_the_vae(client):
+    _reconstruction, _plot, summary = client.predict(handle_file(PHOTO), "latent-lab-ae", api_name="/encode")
+    assert summary["model"] == "latent-lab-ae"
+    assert summary["sigma_mean"] is None and "no σ" in summary["note"]  # a plain autoencoder: one point
+    _samples, _plot, sampled = client.predict(handle_file(PHOTO), 3, 2.0, 0, "latent-lab-ae", api_name="/sample")
+    assert sampled["pixel_std_mean"] == 0 and "no σ" in sampled["note"]
+    with pytest.raises(Exception, match="nope is not in the list of choices: .'latent-lab-ae'"):
+        client.predict(handle_file(PHOTO), "nope", api_name="/encode")
+
+
+def test_compare_puts_the_family_side_by_side(client):
+    rows, _plot, summary = client.predict(handle_file(PHOTO), handle_file(OTHER), 5, 1, api_name="/compare")
+    names = [m["model"] for m in summary["models"]]
+    assert names == ["latent-lab-ae", "latent-lab-vae", "latent-lab-vae-strong-kl"] and len(rows) == 3
+    by_name = {m["model"]: m for m in summary["models"]}
+    assert not by_name["latent-lab-ae"]["has_sigma"] and by_name["latent-lab-vae"]["has_sigma"]
+    # The stronger the KL term, the closer the posteriors sit to N(0, I).
+    assert by_name["latent-lab-vae-strong-kl"]["kl_per_dim"] < by_name["latent-lab-vae"]["kl_per_dim"]
+    assert all(m["psnr_db"] > 14 for m in summary["models"])
+
+
+def test_latent_map(client, tmp_path):
+    drawn = tmp_path / "seven.png"
+    picture = Image.new("RGB", (80, 80), "white")
+    from PIL import ImageDraw
+    ImageDraw.Draw(picture).line([(15, 12), (65, 12), (35, 70)], fill="black", width=8)
+    picture.save(drawn)
+    map_image, picked, seen, summary = client.predict(9, 1.0, -1.0, handle_file(str(drawn)), api_name="/latent_map")
+    assert summary["grid_size"] == 9 and summary["latent_range"] == [-3.0, 3.0] and summary["picked"] == [1.0, -1.0]
+    assert Image.open(map_image).size == (9 * 32, 9 * 32) and Image.open(picked).size == (256, 256)
+    assert len(summary["uploaded_point"]) == 2 and seen
+    assert summary["model"] == "latent-lab-digits"
+
+
+SCENES = EXAMPLES / "scenes"
+
+
+def test_traverse_walks_one_channel(client):
+    frames, animation, video, _plot, summary = client.predict(
+        handle_file(PHOTO), 2, -4, 4, 5, "spread", "", api_name="/traverse")
+    assert summary["channel"] == 2 and summary["unit"] == "spread" and summary["offsets"] == [-4, -2, 0, 2, 4]
+    assert len(frames) == 5 and animation.endswith(".gif") and video.endswith(".mp4")
+    changes = summary["pixel_change"]
+    assert changes[2] == 0 and changes[0] > 1 and changes[4] > 1  # offset 0 is the reconstruction itself
+    _frames, _gif, _video, _plot, boxed = client.predict(handle_file(PHOTO), 2, -4, 4, 5, "spread", "0, 0, 8, 8",
+                                                          api_name="/traverse")
+    assert boxed["region"] == [0, 0, 8, 8] and boxed["pixel_change"][0] < changes[0]
+    with pytest.raises(Exception, match="Region must be four whole numbers"):
+        client.predict(handle_file(PHOTO), 2, -4, 4, 5, "spread", "top left", api_name="/traverse")
+
+
+def test_three_ways_and_the_video(client):
+    rows, _plot, summary = client.predict(handle_file(PHOTO), handle_file(OTHER), 5, api_name="/three_ways")
+    assert summary["methods"] == ["lerp", "slerp", "crossfade"] and len(rows) == 3
+    norms = summary["latent_norms"]
+    assert norms["lerp"][0] == norms["slerp"][0] == norms["crossfade"][0]
+    assert norms["lerp"][2] < norms["slerp"][2]  # the straight line cuts inside the sphere
+    video = client.predict(handle_file(PHOTO), handle_file(OTHER), 6, "slerp", api_name="/interpolate_video")
+    import imageio.v2 as imageio
+    assert video.endswith(".mp4") and len(imageio.mimread(video)) == 6
+
+
+def test_arithmetic_turns_the_red_circle_green(client):
+    files = [handle_file(str(SCENES / f"{name}.png")) for name in
+             ("red-circle-on-blue", "red-square-on-blue", "green-square-on-blue")]
+    result, parts, summary = client.predict(*files, 1.0, api_name="/arithmetic")
+    assert summary["strength"] == 1.0 and len(parts) == 3
+    centre = pixels(result)[112:144, 112:144].mean(axis=(0, 1))  # the circle's middle
+    corner = pixels(result)[8:40, 8:40].mean(axis=(0, 1))  # the background
+    assert centre[1] > centre[0] + 40, centre  # green, no longer red
+    assert corner[2] > corner[0] + 80, corner  # still blue
+    unchanged, _parts, _summary = client.predict(*files, 0.0, api_name="/arithmetic")
+    reconstruction, _plot, _summary = client.predict(files[0], api_name="/encode")
+    assert np.abs(pixels(unchanged) - pixels(reconstruction)).max() <= 2
+
+
+def test_scheduler_comparison_and_anatomy(client):
+    gallery, summary = client.predict("a red circle on a blue background", ["DDIMScheduler", "EulerDiscreteScheduler"],
+                                      3, 5.0, 7, api_name="/compare_schedulers")
+    assert [r["scheduler"] for r in summary["results"]] == ["DDIMScheduler", "EulerDiscreteScheduler"]
+    assert len(gallery) == 2 and gallery[0]["caption"].startswith("DDIMScheduler: 3 steps")
+    parts = client.predict(api_name="/anatomy")
+    names = {c["name"]: c for c in parts["components"]}
+    assert {"unet", "vae", "text_encoder", "tokenizer", "scheduler"} <= set(names)
+    assert names["unet"]["parameters"] > 0 and names["scheduler"]["config"]["num_train_timesteps"] == 1000
+
+
+def test_a_lesson_saves_a_tab_and_opens_it_again(tmp_path):
+    import app
+    layout = [("sample", "picture", True), ("sample", "n_samples", False), ("sample", "seed", False),
+              ("encode", "picture", True)]
+    path, message = app.on_save_lesson(layout, "sample", "latent-lab-vae", PHOTO, 5, 42, OTHER)
+    assert "1 picture" in message
+    tabs, view, model, picture, n_samples, seed, other, status = app.on_open_lesson(layout, path)
+    assert view == "sample" and model == "latent-lab-vae" and (n_samples, seed) == (5, 42)
+    assert np.array_equal(pixels(picture), pixels(PHOTO)) and "sample" in status
+    assert other == {"__type__": "update"}  # the other tabs are left alone
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "latent-lab-lesson", "version": 1, "view": "rm -rf", "settings": {}, "pictures": {}}')
+    with pytest.raises(Exception, match="Unknown view"):
+        app.on_open_lesson(layout, str(bad))

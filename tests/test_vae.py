@@ -72,3 +72,16 @@ def test_a_model_without_sigma_gives_repeated_means():
     point = vae_ops.Posterior(mean=torch.randn(1, 4, 3, 3), std=None)
     assert not point.has_sigma
     assert torch.equal(vae_ops.sample(point, 3, 5.0, seed=0), point.mean.expand(3, -1, -1, -1))
+
+
+def test_a_plain_autoencoder_has_a_point_posterior(tiny_vae):
+    from latent_lab.training.train_vae import make_point_posterior
+    from tests.conftest import make_tiny_vae, photo_like
+
+    autoencoder = make_tiny_vae(seed=0)
+    make_point_posterior(autoencoder)
+    picture = photo_like(64, 64)
+    posterior = vae_ops.encode(autoencoder, picture)
+    assert posterior.std is None and not posterior.has_sigma
+    # Same μ as before: only the σ rows changed.
+    assert torch.allclose(posterior.mean, vae_ops.encode(tiny_vae, picture).mean)

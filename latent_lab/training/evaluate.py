@@ -19,6 +19,7 @@ from latent_lab.imaging import to_tensor
 from latent_lab.models import load_vae
 from latent_lab.training.photos import HELD_OUT_PHOTOS, load_photos
 from latent_lab.training.scenes import random_texture_scene
+from latent_lab.training.train_vae import BATCH, training_batch
 
 SIZE = 256
 HELD_OUT_SEED = 1_000_000  # training draws scenes from seeds [0, step]; these are far away
@@ -50,9 +51,23 @@ def measure(vae, pictures, seed=0):
         reconstruction, noisy = vae_ops.decode(vae, latents)
         psnrs.append(vae_ops.psnr(to_tensor(picture)[0], reconstruction))
         changes.append(((noisy - reconstruction).abs().mean() / 2 * 100).item())
-        kls.append(vae_ops.kl_map(posterior, vae).mean(dim=(0, 2, 3)).tolist())
+        if posterior.has_sigma:
+            kls.append(vae_ops.kl_map(posterior, vae).mean(dim=(0, 2, 3)).tolist())
     return {"psnr_db": float(np.mean(psnrs)), "sigma_change_percent": float(np.mean(changes)),
-            "kl_per_channel": np.mean(kls, axis=0).round(4).tolist(), "pictures": len(pictures)}
+            "kl_per_channel": np.mean(kls, axis=0).round(4).tolist() if kls else None, "pictures": len(pictures)}
+
+
+@torch.no_grad()
+def prior_closeness(vae, samples=16, bank=512, size=64, seed=0):
+    """How much decodes of z ~ N(0, I) look like training pictures: the mean PSNR of each
+    decode against its nearest neighbour among `bank` training crops (higher is closer).
+    A model whose latents fill N(0, I) decodes random z to picture-like patches; one whose
+    latents sit elsewhere (a plain autoencoder) decodes them to something no picture resembles."""
+    crops = torch.cat([training_batch(step, size=size, seed=2) for step in range(bank // BATCH)])
+    latent = (samples, vae.config.latent_channels, size // vae_ops.scale_factor(vae), size // vae_ops.scale_factor(vae))
+    decodes = vae_ops.decode(vae, torch.randn(latent, generator=torch.Generator().manual_seed(seed)))
+    mse = ((decodes[:, None] - crops[None]) / 2).pow(2).mean(dim=(2, 3, 4))  # (samples, bank)
+    return float((10 * torch.log10(1 / mse.min(dim=1).values)).mean())
 
 
 def main():
@@ -65,6 +80,8 @@ def main():
     for name, result in results.items():
         print(f"{name:7s} PSNR {result['psnr_db']:6.2f} dB   one σ changes {result['sigma_change_percent']:.2f} %"
               f"   KL per channel {result['kl_per_channel']}   ({result['pictures']} pictures, {SIZE}x{SIZE})")
+    results["prior_closeness_db"] = prior_closeness(vae)
+    print(f"decodes of z ~ N(0, I): {results['prior_closeness_db']:.2f} dB from their nearest training crop")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -27,7 +27,7 @@ from latent_lab.training.scenes import random_scene
 # Knobs
 BATCH = 32
 IMAGE_SIZE = 128  # 16x16 latents
-SCENES = 24_000
+SCENES = 8_000  # their latents are cached once; the encoder is the slow part on a CPU
 LR = 3e-4
 UNCONDITIONAL = 0.1  # share of empty captions, for classifier-free guidance
 CHECKPOINT_EVERY = 200

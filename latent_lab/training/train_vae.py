@@ -25,7 +25,7 @@ from latent_lab.training.scenes import random_texture_scene
 BATCH = 16
 CROP = 64  # the model is fully convolutional: trained on 64 px crops, used at any size
 LR = 5e-4
-KL_WEIGHT = 1e-3  # against per-pixel L1 + MSE; larger: blurrier but more visible samples
+KL_WEIGHT = 1e-2  # against per-pixel L1 + MSE; larger: blurrier but more visible samples
 KL_WARMUP = 2000  # steps over which the KL weight ramps up from 0 (keeps all channels alive)
 PHOTO_FRACTION = 0.5
 CHECKPOINT_EVERY = 200
@@ -38,6 +38,15 @@ ARCHITECTURE = dict(  # Stable Diffusion's latent contract (4 channels, 8x down)
     mid_block_add_attention=False,  # convolutions only: any image size, faster on a CPU
     sample_size=256,
 )
+
+
+def make_point_posterior(vae):
+    """A plain autoencoder's encoder maps a picture to one point: set log σ² to -30 (the
+    floor diffusers clamps to), so σ = 3e-7 everywhere and the app reports no σ."""
+    channels = vae.config.latent_channels
+    with torch.no_grad():
+        vae.quant_conv.weight[channels:] = 0.0
+        vae.quant_conv.bias[channels:] = -30.0
 
 
 def training_batch(step, size=CROP, batch=BATCH, seed=0):
@@ -69,6 +78,8 @@ def scaling_factor(vae, batches=4):
 def export(vae, out, step, args):
     """Write fp16 diffusers weights and a small record of how they were trained."""
     vae.eval()
+    if args.kl_weight == 0:
+        make_point_posterior(vae)  # undo weight decay's drift
     vae.register_to_config(scaling_factor=round(scaling_factor(vae), 5))
     copy.deepcopy(vae).to(torch.float16).save_pretrained(out, safe_serialization=True)
     vae.train()
@@ -107,6 +118,8 @@ def main():
         optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr)
         step = json.loads((Path(args.out) / "training.json").read_text())["step"]
         print(f"resumed from the weights in {args.out} at step {step}")
+    if args.kl_weight == 0:
+        make_point_posterior(vae)  # z = μ in training; the logvar rows get no gradient
     print(f"{sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters")
 
     # 2. Train until the time is up, saving as we go.

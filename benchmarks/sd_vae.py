@@ -1,0 +1,97 @@
+"""The real Stable Diffusion VAE architecture (random weights) on the CPU: FLOPs and FLOP/s of one
+encode and one decode, naive fp32 beside the app's path, against this machine's matmul peak.
+
+FLOPs are counted by torch.utils.flop_counter.FlopCounterMode (convolutions, matmuls and
+attention; one multiply-add is 2 FLOPs). The peak is what a large torch.matmul reaches here.
+"""
+
+import json
+from pathlib import Path
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+
+from latent_lab import imaging, vae as vae_ops
+
+CONFIG = Path(__file__).resolve().parent / "sd-vae-config.json"  # SD 1.x's vae/config.json
+
+
+def build_sd_vae(seed=0):
+    """AutoencoderKL with SD 1.x's architecture and random weights (timing needs no trained ones)."""
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(seed)
+    return AutoencoderKL.from_config(json.loads(CONFIG.read_text())).eval().requires_grad_(False)
+
+
+def native_bf16():
+    """True when this CPU computes bf16 in hardware (AVX512-BF16 or AMX); without it, oneDNN
+    emulates bf16 and it is many times slower than fp32."""
+    flags = Path("/proc/cpuinfo").read_text().split() if Path("/proc/cpuinfo").exists() else []
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def matmul_peak(dtype=torch.float32, size=2048, seconds=2.0):
+    """FLOP/s of the fastest (size x size) @ (size x size) product within `seconds` (after one warm-up)."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    torch.matmul(a, b)
+    best, started = float("inf"), time.perf_counter()
+    while time.perf_counter() - started < seconds or best == float("inf"):
+        tick = time.perf_counter()
+        torch.matmul(a, b)
+        best = min(best, time.perf_counter() - tick)
+    return 2 * size**3 / best
+
+
+def _cpu_attention_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs):
+    return sdpa_flop_count(query_shape, key_shape, value_shape)
+
+
+def count_flops(action):
+    """Run `action` once and return the FLOPs it computed."""
+    # FlopCounterMode knows the GPU attention kernels but not the CPU one; count it the same way.
+    cpu_attention = {torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _cpu_attention_flops}
+    with FlopCounterMode(display=False, custom_mapping=cpu_attention) as counter:
+        action()
+    return counter.get_total_flops()
+
+
+# The naive path: plain diffusers calls in fp32, default memory layout, under no_grad.
+@torch.no_grad()
+def naive_encode(vae, pixels):
+    return vae.encode(pixels).latent_dist.mean  # (1, 4, H/8, W/8), unscaled
+
+
+@torch.no_grad()
+def naive_decode(vae, latents):
+    return vae.decode(latents).sample  # (1, 3, H, W)
+
+
+# The app's path: latent_lab.vae under inference_mode, on a model placed by latent_lab.models.place.
+def app_encode(vae, image):
+    return vae_ops.encode(vae, image).mean  # (1, 4, H/8, W/8), scaled
+
+
+def app_decode(vae, scaled_latents, bf16=False):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        return vae_ops.decode(vae, scaled_latents)  # (1, 3, H, W) in [-1, 1]
+
+
+def random_picture(side, seed=0):
+    """A smooth random RGB picture (side x side): the VAE's speed does not depend on content."""
+    generator = torch.Generator().manual_seed(seed)
+    coarse = torch.rand((1, 3, 8, 8), generator=generator)
+    pixels = torch.nn.functional.interpolate(coarse, size=(side, side), mode="bicubic").clamp(0, 1)
+    return imaging.to_pil(pixels[0] * 2 - 1)
+
+
+def bf16_quality(vae, image):
+    """How much bf16 autocast costs in quality when decoding `image`'s posterior mean (dB):
+    PSNR of the bf16 decode against the fp32 one, and the picture's PSNR with each."""
+    scaled = vae_ops.encode(vae, image).mean
+    fp32, bf16 = app_decode(vae, scaled), app_decode(vae, scaled, bf16=True)
+    original = imaging.to_tensor(image)
+    return {"bf16_vs_fp32_db": vae_ops.psnr(fp32, bf16), "fp32_reconstruction_db": vae_ops.psnr(original, fp32),
+            "bf16_reconstruction_db": vae_ops.psnr(original, bf16)}

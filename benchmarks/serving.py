@@ -1,0 +1,107 @@
+"""The app as a server: cold start of `python app.py`, and resident memory over many requests."""
+
+import gc
+import os
+from pathlib import Path
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(port, server, timeout):
+    started = time.perf_counter()
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"app.py exited with status {server.returncode} before it served") from None
+            if time.perf_counter() - started > timeout:
+                raise TimeoutError(f"app.py did not open port {port} within {timeout} s") from None
+            time.sleep(0.05)
+
+
+def cold_start(picture_file, timeout=300):
+    """Seconds from launching `python app.py` until its port is open, and until it answered its
+    first /encode of `picture_file` (model loading included), with LATENT_LAB_THREADS unset."""
+    from gradio_client import Client, handle_file
+
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if name != "LATENT_LAB_THREADS"}
+    env["GRADIO_SERVER_PORT"] = str(port)
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_port(port, server, timeout)
+            listening = time.perf_counter() - started
+            client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+            client.predict(handle_file(str(picture_file)), api_name="/encode")
+            return {"listening_seconds": listening, "first_encode_seconds": time.perf_counter() - started}
+        except Exception:
+            log.seek(0)
+            print(log.read().decode(errors="replace")[-2000:], file=sys.stderr)
+            raise
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def memory_growth(picture_files, requests=200):
+    """Resident memory (MiB) of an in-process server before and after `requests` mixed requests
+    (encode, sample, interpolate, channels in turn, over `picture_files`), and halfway through.
+    "Before" is taken after each kind of request on each picture, so that loading the model and
+    filling caches do not count as growth."""
+    import app
+    from gradio_client import Client, handle_file
+
+    demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    try:
+        client = Client(demo.local_url, verbose=False)
+        files = [handle_file(str(path)) for path in picture_files]
+
+        def request(index):  # each kind of request in turn; the next picture after every round
+            kind, round_ = index % 4, index // 4
+            picture, other = files[round_ % len(files)], files[(round_ + 1) % len(files)]
+            if kind == 0:
+                client.predict(picture, api_name="/encode")
+            elif kind == 1:
+                client.predict(picture, 4, 1.0, index, api_name="/sample")
+            elif kind == 2:
+                client.predict(picture, other, 4, "slerp" if index % 8 == 2 else "lerp", api_name="/interpolate")
+            else:
+                client.predict(picture, api_name="/channels")
+
+        for index in range(4 * len(files)):  # every kind of request on every picture
+            request(index)
+        gc.collect()
+        before = psutil.Process().memory_info().rss / 2**20
+        started = time.perf_counter()
+        for index in range(requests):
+            request(index)
+            if index == max(requests // 2, 1) - 1:
+                middle = psutil.Process().memory_info().rss / 2**20
+        seconds = time.perf_counter() - started
+        gc.collect()
+        after = psutil.Process().memory_info().rss / 2**20
+    finally:
+        demo.close()
+    return {"requests": requests, "rss_before_mib": before, "rss_halfway_mib": middle, "rss_after_mib": after,
+            "growth_pct": 100 * (after - before) / before, "seconds_per_request": seconds / requests}

@@ -1,0 +1,173 @@
+"""Many clients at once, a full queue, and a long run of mixed requests: everyone gets the
+answer they would get alone, a busy app says so, and memory, file descriptors and temporary
+files stay bounded. Traffic goes to the app on this machine only, in bounded loops."""
+
+from concurrent.futures import ThreadPoolExecutor
+import dataclasses
+import json
+import os
+from pathlib import Path
+import time
+
+import httpx
+import numpy as np
+import psutil
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from latent_lab.config import EXAMPLES
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def small_files(tmp_path_factory):
+    """Two small pictures, so that hundreds of requests stay quick."""
+    folder = tmp_path_factory.mktemp("small")
+    paths = []
+    for name in ("chelsea.jpg", "rocket.jpg"):
+        picture = Image.open(EXAMPLES / name).convert("RGB")
+        picture.thumbnail((128, 128))
+        paths.append(str(folder / name.replace(".jpg", ".png")))
+        picture.save(paths[-1])
+    return paths
+
+
+def mixed_requests(files, count):
+    """`count` requests cycling through every endpoint, with varied settings."""
+    a, b = files
+    kinds = [
+        lambda k: ("/encode", (handle_file(a if k % 2 else b),)),
+        lambda k: ("/sample", (handle_file(a), 1 + k % 4, 0.5 * (k % 5), k)),
+        lambda k: ("/interpolate", (handle_file(a), handle_file(b), 2 + k % 4, ("lerp", "slerp")[k % 2])),
+        lambda k: ("/channels", (handle_file(b),)),
+        lambda k: ("/generate", (f"a red circle on a {('blue', 'green')[k % 2]} background", "",
+                                 ("DDIMScheduler", "EulerDiscreteScheduler")[k % 2], 3, 5.0, k)),
+    ]
+    return [kinds[k % len(kinds)](k // len(kinds)) for k in range(count)]
+
+
+def pictures_in(value):
+    """Every picture file in an answer, as pixel arrays, in order."""
+    if isinstance(value, (list, tuple)):
+        return [p for item in value for p in pictures_in(item)]
+    if isinstance(value, dict):
+        return pictures_in(value.get("image")) if "image" in value else []
+    if isinstance(value, str) and value.endswith((".png", ".gif")) and os.path.exists(value):
+        return [np.asarray(Image.open(value).convert("RGB"), dtype=np.int16)]
+    return []
+
+
+def answer(client, request):
+    api_name, arguments = request
+    result = client.predict(*arguments, api_name=api_name)
+    summary = {k: v for k, v in result[-1].items() if k != "seconds"}
+    return summary, pictures_in(list(result[:-1]))
+
+
+def close(a, b):
+    """Equal, with floats equal to 1e-3 (threads may sum in another order)."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return np.isclose(a, b, rtol=1e-3, atol=1e-3)
+    return a == b
+
+
+def same_answer(alone, together):
+    """Equal summaries and pictures within float rounding (2 grey levels)."""
+    (summary_a, pictures_a), (summary_b, pictures_b) = alone, together
+    assert close(summary_a, summary_b), (summary_a, summary_b)
+    assert len(pictures_a) == len(pictures_b)
+    for a, b in zip(pictures_a, pictures_b):
+        assert a.shape == b.shape and np.abs(a - b).max() <= 2
+
+
+def test_eight_clients_at_once_get_the_answers_they_get_alone(app_url, small_files):
+    requests = mixed_requests(small_files, 24)
+    solo = Client(app_url, verbose=False)
+    alone = [answer(solo, request) for request in requests]
+    clients = [Client(app_url, verbose=False) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(answer, clients[k % 8], request) for k, request in enumerate(requests)]
+        together = [future.result(timeout=300) for future in futures]
+    for expected, got in zip(alone, together):
+        same_answer(expected, got)
+
+
+@pytest.fixture
+def second_app(monkeypatch):
+    """Another instance of the app, with a queue of one place and files deleted after 2 s."""
+    import app
+    from latent_lab.config import EMBEDDED_PIPELINE
+
+    changes = dict(queue_size=1, concurrency=1, cache_seconds=2)
+    if not (EMBEDDED_PIPELINE / "model_index.json").exists():
+        changes["pipeline"] = app.settings.pipeline  # whatever the session's app uses
+    monkeypatch.setattr(app, "settings", dataclasses.replace(app.settings, **changes))
+    demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    yield demo.local_url
+    demo.close()
+
+
+def test_a_full_queue_says_so_and_the_app_goes_on(second_app):
+    photo = handle_file(str(EXAMPLES / "chelsea.jpg"))
+    clients = [Client(second_app, verbose=False) for _ in range(8)]
+    jobs = [c.submit(photo, 16, 1.0, k, api_name="/sample") for k, c in enumerate(clients)]
+    outcomes = []
+    for job in jobs:
+        try:
+            outcomes.append(job.result(timeout=300)[-1]["n_samples"])
+        except Exception as error:  # noqa: BLE001 - the client's own error type varies with the stage
+            outcomes.append(str(error))
+    busy = [o for o in outcomes if isinstance(o, str)]
+    assert busy and all("Queue is full" in message for message in busy), outcomes
+    assert 16 in outcomes  # the requests that got a place were answered
+    assert clients[0].predict(handle_file(str(EXAMPLES / "coffee.jpg")), api_name="/channels")[-1]["channels"]
+
+
+def call(url, api_name, data):
+    """One raw API call; returns the event's output list (server-side file paths included)."""
+    base = f"{url.rstrip('/')}/gradio_api/call/{api_name}"
+    event_id = httpx.post(base, json={"data": data}).json()["event_id"]
+    lines = httpx.get(f"{base}/{event_id}", timeout=120).text.splitlines()
+    assert "event: complete" in lines, lines[:4]
+    return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))
+
+
+def test_temporary_files_are_deleted(second_app, small_files):
+    upload = httpx.post(f"{second_app}gradio_api/upload", files={"files": open(small_files[0], "rb")}).json()[0]
+    output = call(second_app, "encode", [{"path": upload, "meta": {"_type": "gradio.FileData"}}])
+    created = [Path(upload), Path(output[0]["path"])]
+    assert all(path.exists() for path in created)
+    deadline = time.time() + 30
+    while any(path.exists() for path in created) and time.time() < deadline:
+        time.sleep(1)
+    assert not any(path.exists() for path in created)
+    assert httpx.get(output[0]["url"]).status_code >= 400  # and no longer served
+
+
+def test_three_hundred_requests_leave_memory_and_descriptors_flat(app_url, small_files):
+    process = psutil.Process()
+    client = Client(app_url, verbose=False)
+    requests = mixed_requests(small_files, 330)
+    for request in requests[:30]:  # warm up: first-time allocations, caches filled
+        answer(client, request)
+    rss_before, fds_before = process.memory_info().rss, process.num_fds()
+    errors = 0
+    for request in requests[30:]:
+        try:
+            answer(client, request)
+        except AppError:
+            errors += 1
+    rss_after, fds_after = process.memory_info().rss, process.num_fds()
+    print(f"300 requests: {errors} errors, RSS {rss_before / 2**20:.0f} -> {rss_after / 2**20:.0f} MiB, "
+          f"file descriptors {fds_before} -> {fds_after}")
+    assert errors == 0
+    assert rss_after < 1.05 * rss_before
+    assert fds_after <= fds_before + 4  # a few pooled connections may open or close
