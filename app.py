@@ -333,8 +333,9 @@ uncertainty, the room the VAE leaves for noise. A few spreads changes colour or 
 ARITHMETIC_HELP = """
 **Arithmetic with latents.** Encode three pictures and decode **z(A) + strength · (z(C) − z(B))**: take from A what
 B has, add what C has. Because this VAE's latent is a *spatial* grid, the arithmetic happens cell by cell. In the
-shape scenes below, C − B is "the same square, red turned green": added to A's red circle, it turns the circle green
-and leaves the background alone. Strength 0 gives A back; negative strengths go the other way.
+first example row, C − B is "red turned green", learnt on a yellow background: added to A, it turns A's red circle
+green and leaves its blue background alone. In the second, C − B is "white turned black" behind the star. Strength 0
+gives A back; negative strengths go the other way.
 """
 
 THREE_WAYS_HELP = """
@@ -375,8 +376,8 @@ Click the map or move the sliders to decode any point; upload a digit you drew t
 """
 
 SCENE_TRIPLES = [[str(EXAMPLES / "scenes" / f"{name}.png") for name in triple] for triple in (
-    ("red-circle-on-blue", "red-square-on-blue", "green-square-on-blue"),
-    ("blue-star-on-white", "blue-square-on-white", "orange-square-on-white"))]
+    ("red-circle-on-blue", "red-circle-on-yellow", "green-circle-on-yellow"),
+    ("blue-star-on-white", "yellow-star-on-white", "yellow-star-on-black"))]
 
 LABEL_LEGEND = "<div style='display:flex;gap:0.8em;flex-wrap:wrap;font-size:0.9em'>" + "".join(
     f"<span><span style='display:inline-block;width:0.8em;height:0.8em;border-radius:50%;background:{colour};"
@@ -390,20 +391,27 @@ def image_input(label):
     return ImageFile(label=label, type="filepath", sources=["upload", "clipboard"], height=300)
 
 
+def picture_and_button(action):
+    """A picture input, the button that acts on it, and the example photos below them."""
+    picture = image_input("Your picture")
+    button = gr.Button(action, variant="primary")
+    gr.Examples(EXAMPLE_IMAGES, inputs=picture)
+    return picture, button
+
+
 def build_app():
     cleanup = (min(600, settings.cache_seconds), settings.cache_seconds)  # (how often, how old)
     with gr.Blocks(title="Latent Lab", delete_cache=cleanup) as demo:
         gr.Markdown(INTRO)
         with gr.Row(equal_height=True):
-            model = gr.Dropdown(list(settings.vae_choices()), value=settings.vae_name, label="VAE used by the picture tabs", info=MODEL_HELP, scale=2, elem_id="model")
+            model = gr.Dropdown(list(settings.vae_choices()), value=settings.vae_name, label="VAE used by the picture tabs",
+                                info=MODEL_HELP, scale=2, elem_id="model")
             gr.Markdown(model_line())
         with gr.Tabs() as tabs:
             with gr.Tab("Encode", id="encode", elem_id="tab-encode") as encode_tab:
                 with gr.Row():
                     with gr.Column(scale=1):
-                        encode_input = image_input("Your picture")
-                        encode_button = gr.Button("Encode", variant="primary")
-                        gr.Examples(EXAMPLE_IMAGES, inputs=encode_input)
+                        encode_input, encode_button = picture_and_button("Encode")
                     with gr.Column(scale=1):
                         reconstruction = gr.Image(label="Reconstruction (decoded μ)", height=300, interactive=False, format="png",
                                                   elem_id="reconstruction")
@@ -466,9 +474,7 @@ def build_app():
             with gr.Tab("Channels", id="channels", elem_id="tab-channels") as channels_tab:
                 with gr.Row():
                     with gr.Column(scale=1):
-                        channels_input = image_input("Your picture")
-                        channels_button = gr.Button("Show channels", variant="primary")
-                        gr.Examples(EXAMPLE_IMAGES, inputs=channels_input)
+                        channels_input, channels_button = picture_and_button("Show channels")
                     with gr.Column(scale=2):
                         histogram_plot = gr.Plot(label="Latent values against N(0, 1)")
                         channels_summary = gr.JSON(label="Summary", elem_id="channels-summary")

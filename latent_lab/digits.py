@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from PIL import Image, ImageDraw, ImageOps
 
-LATENT_RANGE = 3.0  # the map spans [-3, 3] on both axes: 99.7% of N(0, 1) along each
+LATENT_RANGE = 4.0  # the map spans [-4, 4] on both axes: N(0, 1) and the digits that stray from it
 CELL = 32  # pixels per decoded digit in the map
 # One colour per label (matplotlib's tab10), for the encoded test digits.
 LABEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",

@@ -154,7 +154,7 @@ def test_latent_map(client, tmp_path):
     ImageDraw.Draw(picture).line([(15, 12), (65, 12), (35, 70)], fill="black", width=8)
     picture.save(drawn)
     map_image, picked, seen, summary = client.predict(9, 1.0, -1.0, handle_file(str(drawn)), api_name="/latent_map")
-    assert summary["grid_size"] == 9 and summary["latent_range"] == [-3.0, 3.0] and summary["picked"] == [1.0, -1.0]
+    assert summary["grid_size"] == 9 and summary["latent_range"] == [-4.0, 4.0] and summary["picked"] == [1.0, -1.0]
     assert Image.open(map_image).size == (9 * 32, 9 * 32) and Image.open(picked).size == (256, 256)
     assert len(summary["uploaded_point"]) == 2 and seen
     assert summary["model"] == "latent-lab-digits"
@@ -190,7 +190,7 @@ def test_three_ways_and_the_video(client):
 
 def test_arithmetic_turns_the_red_circle_green(client):
     files = [handle_file(str(SCENES / f"{name}.png")) for name in
-             ("red-circle-on-blue", "red-square-on-blue", "green-square-on-blue")]
+             ("red-circle-on-blue", "red-circle-on-yellow", "green-circle-on-yellow")]
     result, parts, summary = client.predict(*files, 1.0, api_name="/arithmetic")
     assert summary["strength"] == 1.0 and len(parts) == 3
     centre = pixels(result)[112:144, 112:144].mean(axis=(0, 1))  # the circle's middle

@@ -68,3 +68,58 @@ def test_channels_shows_the_plots(page):
 def test_generate_streams_a_picture(page):
     panel = run_tab(page, "Generate", [], "Generate", "#generated img", "generate.png")
     assert panel.locator("#generate-summary").get_by_text('"seconds"').count() == 1
+
+
+def test_traverse_shows_a_strip(page):
+    panel = run_tab(page, "Traverse", ["coffee.jpg"], "Traverse", "#traverse-frames img", "traverse.png")
+    assert panel.locator("#traverse-frames img").count() >= 7
+
+
+def test_arithmetic_shows_the_result(page):
+    page.get_by_role("tab", name="Arithmetic").click()
+    panel = page.locator("#tab-arithmetic")
+    for index, name in enumerate(["red-circle-on-blue", "red-circle-on-yellow", "green-circle-on-yellow"]):
+        panel.locator("input[type=file]").nth(index).set_input_files(str(EXAMPLES / "scenes" / f"{name}.png"))
+    panel.get_by_role("button", name="Compute A + strength · (C − B)").click()
+    panel.locator("#arithmetic-summary").get_by_text('"model"').wait_for(timeout=180_000)
+    panel.locator("#arithmetic-result img").wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SCREENSHOTS / "arithmetic.png"), full_page=True)
+
+
+def test_compare_shows_one_row_per_model(page):
+    panel = run_tab(page, "AE vs VAE", ["astronaut.jpg", "chelsea.jpg"], "Compare the models", "#compare-rows img",
+                    "compare.png")
+    assert panel.locator("#compare-rows img").count() == 3
+
+
+def test_map_draws_the_plane_and_a_click_picks_a_point(page):
+    page.get_by_role("tab", name="Map").click()
+    panel = page.locator("#tab-map")
+    panel.locator("#map-summary").get_by_text('"grid_size"').wait_for(timeout=90_000)
+    latent_map = panel.locator("#latent-map img")
+    latent_map.wait_for(state="visible", timeout=30_000)
+    box = latent_map.bounding_box()
+    latent_map.click(position={"x": box["width"] * 0.9, "y": box["height"] * 0.1})  # top right: z1 > 0, z2 > 0
+    page.wait_for_timeout(3000)
+    summary = panel.locator("#map-summary").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "map.png"), full_page=True)
+    assert '"picked"' in summary and "3.2" in summary.replace(" ", "").replace("\n", "")
+
+
+def test_a_lesson_saved_in_the_browser_opens_again(page, tmp_path):
+    page.get_by_role("tab", name="Sample").click()
+    panel = page.locator("#tab-sample")
+    panel.locator("input[type=file]").first.set_input_files(str(EXAMPLES / "rocket.jpg"))
+    page.get_by_text("Lessons: save the open tab's demo").click()
+    page.get_by_role("button", name="Save the open tab as a lesson").click()
+    page.locator("#lesson-status").get_by_text("Saved the sample tab").wait_for(timeout=30_000)
+    with page.expect_download() as download:
+        page.locator("#lesson-file a").first.click()
+    lesson = tmp_path / "lesson.json"
+    download.value.save_as(lesson)
+    assert '"view": "sample"' in lesson.read_text()
+    page.get_by_role("tab", name="Encode").click()
+    page.locator("#lesson-upload input[type=file]").set_input_files(str(lesson))
+    page.locator("#lesson-status").get_by_text("Opened a lesson for the sample tab").wait_for(timeout=30_000)
+    assert page.locator("#tab-sample").is_visible()

@@ -70,7 +70,7 @@ def test_latent_map_view(tiny_digits_vae, tmp_path):
     assert result.map_image.size == (7 * digits.CELL, 7 * digits.CELL)
     assert result.picked_image.size == (256, 256)
     summary = result.summary
-    assert summary["grid_size"] == 7 and summary["latent_range"] == [-3.0, 3.0]
+    assert summary["grid_size"] == 7 and summary["latent_range"] == [-digits.LATENT_RANGE, digits.LATENT_RANGE]
     assert summary["picked"] == [1.5, -0.5] and summary["test_digits"] == 20
     assert len(summary["uploaded_point"]) == 2 and len(summary["nearest_labels"]) == 5
     # Each corner cell shows the decode of its grid point.
@@ -89,7 +89,7 @@ def test_the_shipped_digits_map_groups_digits_by_label():
     images, labels = digits.load_test_digits(DIGITS_VAE)
     points = digits.encode(vae, images)
     inside = (points.abs() <= digits.LATENT_RANGE).all(dim=1).float().mean()
-    assert inside > 0.9, inside  # the KL term keeps the digits near N(0, I): nearly all on the map
+    assert inside > 0.95, inside  # the KL term keeps the digits near N(0, I): nearly all on the map
     distances = torch.cdist(points, points)
     distances.fill_diagonal_(float("inf"))
     neighbour = distances.argmin(dim=1).numpy()

@@ -48,7 +48,7 @@ TEXT_ENCODER = dict(
 )
 # Stable Diffusion's noise schedule.
 NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                      prediction_type="epsilon", steps_offset=1, clip_sample=False, set_alpha_to_one=False)
+                      prediction_type="epsilon", steps_offset=1, clip_sample=False)
 
 
 def training_scenes(count=SCENES, seed=0):
@@ -96,7 +96,7 @@ def export(unet, text_encoder, tokenizer, out, step):
     for name, model in (("unet", unet), ("text_encoder", text_encoder)):
         copy.deepcopy(model).to(torch.float16).save_pretrained(out / name, safe_serialization=True)
     tokenizer.save_pretrained(out / "tokenizer")
-    DPMSolverMultistepScheduler(**{k: v for k, v in NOISE_SCHEDULE.items() if k not in ("clip_sample", "set_alpha_to_one")}
+    DPMSolverMultistepScheduler(**{k: v for k, v in NOISE_SCHEDULE.items() if k != "clip_sample"}
                                 ).save_pretrained(out / "scheduler")
     vae_link = out / "vae"
     if not vae_link.exists():
