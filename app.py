@@ -407,6 +407,9 @@ def build_app():
             model = gr.Dropdown(list(settings.vae_choices()), value=settings.vae_name, label="VAE used by the picture tabs",
                                 info=MODEL_HELP, scale=2, elem_id="model")
             gr.Markdown(model_line())
+        # The choice lives in the session, so API callers need not send it (they get the default).
+        chosen_model = gr.State(settings.vae_name)
+        model.change(lambda name: name, model, chosen_model, api_visibility="private")
         with gr.Tabs() as tabs:
             with gr.Tab("Encode", id="encode", elem_id="tab-encode") as encode_tab:
                 with gr.Row():
@@ -418,7 +421,7 @@ def build_app():
                         encode_summary = gr.JSON(label="Summary", elem_id="encode-summary")
                 posterior_plot = gr.Plot(label="μ and σ per latent cell")
                 gr.Markdown(ENCODE_HELP)
-                encode_button.click(on_encode, [encode_input, model], [reconstruction, posterior_plot, encode_summary], api_name="encode")
+                encode_button.click(on_encode, [encode_input, chosen_model], [reconstruction, posterior_plot, encode_summary], api_name="encode")
 
             with gr.Tab("Sample", id="sample", elem_id="tab-sample") as sample_tab:
                 with gr.Row():
@@ -431,11 +434,10 @@ def build_app():
                         gr.Examples(EXAMPLE_IMAGES, inputs=sample_input)
                     with gr.Column(scale=2):
                         samples = gr.Gallery(label="Decoded samples z = μ + σ·ε", columns=4, height=420, format="png", elem_id="samples")
-                        with gr.Row():
-                            pixel_std_plot = gr.Plot(label="How much each pixel varies")
-                            sample_summary = gr.JSON(label="Summary", elem_id="sample-summary")
+                        pixel_std_plot = gr.Plot(label="Where the samples differ")
+                        sample_summary = gr.JSON(label="Summary", elem_id="sample-summary")
                 gr.Markdown(SAMPLE_HELP)
-                sample_button.click(on_sample, [sample_input, n_samples, sigma_scale, seed, model],
+                sample_button.click(on_sample, [sample_input, n_samples, sigma_scale, seed, chosen_model],
                                     [samples, pixel_std_plot, sample_summary], api_name="sample")
 
             with gr.Tab("Interpolate", id="interpolate", elem_id="tab-interpolate") as interpolate_tab:
@@ -453,7 +455,7 @@ def build_app():
                     norm_plot = gr.Plot(label="‖z‖ along the path")
                     interpolate_summary = gr.JSON(label="Summary", elem_id="interpolate-summary")
                 gr.Markdown(INTERPOLATE_HELP)
-                interpolate_inputs = [image_a, image_b, steps, method, model]
+                interpolate_inputs = [image_a, image_b, steps, method, chosen_model]
                 interpolate_button.click(on_interpolate, interpolate_inputs,
                                          [frames, animation, norm_plot, interpolate_summary], api_name="interpolate")
                 with gr.Row():
@@ -468,7 +470,7 @@ def build_app():
                     with gr.Row():
                         three_ways_plot = gr.Plot(label="‖z‖ along each way")
                         three_ways_summary = gr.JSON(label="Summary", elem_id="three-ways-summary")
-                three_ways_button.click(on_three_ways, [image_a, image_b, steps, model],
+                three_ways_button.click(on_three_ways, [image_a, image_b, steps, chosen_model],
                                         [three_ways_rows, three_ways_plot, three_ways_summary], api_name="three_ways")
 
             with gr.Tab("Channels", id="channels", elem_id="tab-channels") as channels_tab:
@@ -480,7 +482,7 @@ def build_app():
                         channels_summary = gr.JSON(label="Summary", elem_id="channels-summary")
                 channels_plot = gr.Plot(label="Latent channels", elem_id="channels-plot")
                 gr.Markdown(CHANNELS_HELP)
-                channels_button.click(on_channels, [channels_input, model], [channels_plot, histogram_plot, channels_summary],
+                channels_button.click(on_channels, [channels_input, chosen_model], [channels_plot, histogram_plot, channels_summary],
                                       api_name="channels")
 
             with gr.Tab("Traverse", id="traverse", elem_id="tab-traverse") as traverse_tab:
@@ -508,9 +510,13 @@ def build_app():
                     with gr.Column():
                         traverse_video = gr.File(label="Video (MP4)")
                         traverse_summary = gr.JSON(label="Summary", elem_id="traverse-summary")
-                traverse_button.click(on_traverse, [traverse_input, channel, low, high, traverse_steps, unit, region, model],
-                                      [traverse_frames, traverse_animation, traverse_video, traverse_plot, traverse_summary],
-                                      api_name="traverse")
+                traverse_event = dict(fn=on_traverse, inputs=[traverse_input, channel, low, high, traverse_steps, unit, region,
+                                                              chosen_model],
+                                      outputs=[traverse_frames, traverse_animation, traverse_video, traverse_plot, traverse_summary])
+                traverse_button.click(**traverse_event, api_name="traverse")
+                for control in (channel, low, high, traverse_steps):  # live: letting go of a slider redraws
+                    control.release(**traverse_event, api_visibility="private")
+                unit.input(**traverse_event, api_visibility="private")
 
             with gr.Tab("Arithmetic", id="arithmetic", elem_id="tab-arithmetic") as arithmetic_tab:
                 gr.Markdown(ARITHMETIC_HELP)
@@ -527,7 +533,7 @@ def build_app():
                                                  interactive=False, elem_id="arithmetic-result")
                     arithmetic_parts = gr.Gallery(label="Reconstructions of A, B and C", columns=3, height=300, format="png")
                     arithmetic_summary = gr.JSON(label="Summary", elem_id="arithmetic-summary")
-                arithmetic_button.click(on_arithmetic, [arithmetic_a, arithmetic_b, arithmetic_c, strength, model],
+                arithmetic_button.click(on_arithmetic, [arithmetic_a, arithmetic_b, arithmetic_c, strength, chosen_model],
                                         [arithmetic_result, arithmetic_parts, arithmetic_summary], api_name="arithmetic")
 
             with gr.Tab("AE vs VAE", id="compare", elem_id="tab-compare") as compare_tab:
@@ -578,7 +584,8 @@ def build_app():
                     with gr.Column(scale=1):
                         prompt = gr.Textbox(label="Prompt", value="a red circle on a blue background", lines=2)
                         negative_prompt = gr.Textbox(label="Negative prompt (what to steer away from)", lines=1)
-                        scheduler = gr.Dropdown(label="Scheduler", choices=[], allow_custom_value=True)
+                        scheduler = gr.Dropdown(label="Scheduler", choices=[], value=generate.PREFERRED_DEFAULTS[0],
+                                                allow_custom_value=True)  # choices come when the tab opens
                         generate_steps = gr.Slider(1, generate.MAX_STEPS, value=20, step=1, label="Denoising steps")
                         guidance_scale = gr.Slider(0, generate.MAX_GUIDANCE, value=5.0, step=0.5,
                                                    label="Guidance scale (how strongly to follow the prompt)")

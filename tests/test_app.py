@@ -126,14 +126,16 @@ def test_generate_refuses_unknown_schedulers_and_allows_an_empty_prompt(client):
     assert "unconditional" in " ".join(summary["notes"])
 
 
-def test_the_model_selector_switches_the_vae(client):
-    _reconstruction, _plot, summary = client.predict(handle_file(PHOTO), "latent-lab-ae", api_name="/encode")
+def test_the_model_selector_switches_the_vae():
+    import app
+    _reconstruction, _plot, summary = app.on_encode(PHOTO, "latent-lab-ae")
     assert summary["model"] == "latent-lab-ae"
     assert summary["sigma_mean"] is None and "no σ" in summary["note"]  # a plain autoencoder: one point
-    _samples, _plot, sampled = client.predict(handle_file(PHOTO), 3, 2.0, 0, "latent-lab-ae", api_name="/sample")
+    _samples, _plot, sampled = app.on_sample(PHOTO, 3, 2.0, 0, "latent-lab-ae")
     assert sampled["pixel_std_mean"] == 0 and "no σ" in sampled["note"]
-    with pytest.raises(Exception, match="nope is not in the list of choices: .'latent-lab-ae'"):
-        client.predict(handle_file(PHOTO), "nope", api_name="/encode")
+    assert app.on_channels(PHOTO, "latent-lab-vae-strong-kl")[-1]["model"] == "latent-lab-vae-strong-kl"
+    with pytest.raises(Exception, match="Unknown model 'nope'. Choose one of: latent-lab-ae"):
+        app.on_encode(PHOTO, "nope")
 
 
 def test_compare_puts_the_family_side_by_side(client):

@@ -27,15 +27,16 @@ def page(app_url):
         browser.close()
 
 
-def run_tab(page, tab, files, button, result, screenshot):
+def run_tab(page, tab, files, button, result, screenshot, name=None):
     """Open `tab`, upload `files` into its picture inputs, press `button`, wait for its
-    summary to be filled in and for `result` to show."""
+    summary (#name-summary) to be filled in and for `result` to show."""
+    name = name or tab.lower()
     page.get_by_role("tab", name=tab).click()
-    panel = page.locator(f"#tab-{tab.lower()}")
-    for index, name in enumerate(files):
-        panel.locator("input[type=file]").nth(index).set_input_files(str(EXAMPLES / name))
+    panel = page.locator(f"#tab-{name}")
+    for index, file in enumerate(files):
+        panel.locator("input[type=file]").nth(index).set_input_files(str(EXAMPLES / file))
     panel.get_by_role("button", name=button, exact=True).click()
-    panel.locator(f"#{tab.lower()}-summary").get_by_text('"model"').wait_for(timeout=90_000)
+    panel.locator(f"#{name}-summary").get_by_text('"model"').wait_for(timeout=180_000)
     panel.locator(result).first.wait_for(state="visible", timeout=30_000)
     page.wait_for_timeout(1000)
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -89,7 +90,7 @@ def test_arithmetic_shows_the_result(page):
 
 def test_compare_shows_one_row_per_model(page):
     panel = run_tab(page, "AE vs VAE", ["astronaut.jpg", "chelsea.jpg"], "Compare the models", "#compare-rows img",
-                    "compare.png")
+                    "compare.png", name="compare")
     assert panel.locator("#compare-rows img").count() == 3
 
 

@@ -4,6 +4,7 @@ nothing outside the upload folders is served, and the next good request still wo
 import io
 
 import httpx
+import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
@@ -71,3 +72,53 @@ def test_a_path_outside_the_uploads_is_refused_as_input(app_url):
         return
     events = httpx.get(f"{base}/{started.json()['event_id']}", timeout=60).text
     assert "event: error" in events and "root:" not in events
+
+
+def odd_but_valid_files(folder):
+    """{name: (path, expected picture size after loading)}: pictures that are normalised and accepted."""
+    photo = photo_like(120, 80)
+    sixteen = Image.fromarray((np.asarray(photo.convert("L"), dtype=np.uint16) * 257))  # 16-bit grey
+    sixteen.save(folder / "deep.png")
+    photo.convert("RGBA").save(folder / "alpha.png")
+    palette = photo.convert("P", palette=Image.Palette.ADAPTIVE)
+    palette.info["transparency"] = 0
+    palette.save(folder / "palette.png", transparency=0)
+    photo.convert("L").save(folder / "grey.png")
+    photo.convert("CMYK").save(folder / "print.jpg")
+    frames = [photo, photo.rotate(180)]
+    frames[0].save(folder / "moving.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° to display: the picture comes out 80 wide and 120 high
+    photo.save(folder / "rotated.jpg", exif=exif.tobytes())
+    sizes = {name: [120, 80] for name in ("deep.png", "alpha.png", "palette.png", "grey.png", "print.jpg", "moving.gif")}
+    sizes["rotated.jpg"] = [80, 120]
+    return {name: (folder / name, size) for name, size in sizes.items()}
+
+
+def test_odd_but_valid_pictures_are_normalised_and_accepted(client, tmp_path):
+    for name, (path, size) in odd_but_valid_files(tmp_path).items():
+        _reconstruction, _plot, summary = client.predict(handle_file(str(path)), api_name="/encode")
+        assert summary["image_size"] == size, name
+        assert summary["latent_shape"] == [4, size[1] // 8, size[0] // 8], name
+
+
+@pytest.mark.parametrize("api_name, arguments, message", [
+    ("/sample", (PHOTO, 4, float("nan"), 0), "σ-scale|sigma|number"),
+    ("/sample", (PHOTO, 4, 1.0, 2**40), "maximum|Seed"),
+    ("/traverse", (PHOTO, 9, -3, 3, 5, "spread", ""), "Channel must be a whole number from 0 to 3"),
+    ("/traverse", (PHOTO, 0, -3, 3, 5, "furlongs", ""), "furlongs|Unit|choices"),
+    ("/arithmetic", (PHOTO, PHOTO, PHOTO, 99), "maximum|Strength"),
+    ("/latent_map", (9, 1e9, 0, None), "maximum|z1"),
+    ("/generate", ("a red circle", "", "DDIMScheduler", 10**6, 5.0, 0), "maximum|Steps"),
+    ("/generate", ("a red circle", "", "DDIMScheduler", 4, float("inf"), 0), "maximum|Guidance|number"),
+])
+def test_hostile_numbers_are_refused_and_the_server_goes_on(client, api_name, arguments, message):
+    values = [handle_file(a) if isinstance(a, str) and a.endswith(".jpg") else a for a in arguments]
+    with pytest.raises(Exception, match=message):
+        client.predict(*values, api_name=api_name)
+    assert client.predict(handle_file(PHOTO), api_name="/channels")[-1]["channels"]
+
+
+def test_a_ten_thousand_character_prompt_is_cut_with_a_notice(client):
+    _picture, summary = client.predict("a red circle " * 770, "", "DDIMScheduler", 2, 5.0, 0, api_name="/generate")
+    assert "cut to the model's limit of 77 tokens" in " ".join(summary["notes"])

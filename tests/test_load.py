@@ -101,23 +101,25 @@ def test_eight_clients_at_once_get_the_answers_they_get_alone(app_url, small_fil
 
 
 @pytest.fixture
-def second_app(monkeypatch):
-    """Another instance of the app, with a queue of one place and files deleted after 2 s."""
+def another_app(monkeypatch):
+    """Starts another instance of the app with some settings changed; closes it after the test."""
     import app
-    from latent_lab.config import EMBEDDED_PIPELINE
 
-    changes = dict(queue_size=1, concurrency=1, cache_seconds=2)
-    if not (EMBEDDED_PIPELINE / "model_index.json").exists():
-        changes["pipeline"] = app.settings.pipeline  # whatever the session's app uses
-    monkeypatch.setattr(app, "settings", dataclasses.replace(app.settings, **changes))
-    demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    yield demo.local_url
-    demo.close()
+    started = []
+
+    def start(**changes):
+        monkeypatch.setattr(app, "settings", dataclasses.replace(app.settings, **changes))
+        started.append(app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True))
+        return started[-1].local_url
+    yield start
+    for demo in started:
+        demo.close()
 
 
-def test_a_full_queue_says_so_and_the_app_goes_on(second_app):
+def test_a_full_queue_says_so_and_the_app_goes_on(another_app):
+    url = another_app(queue_size=1, concurrency=1)  # one request at work, one waiting
     photo = handle_file(str(EXAMPLES / "chelsea.jpg"))
-    clients = [Client(second_app, verbose=False) for _ in range(8)]
+    clients = [Client(url, verbose=False) for _ in range(8)]
     jobs = [c.submit(photo, 16, 1.0, k, api_name="/sample") for k, c in enumerate(clients)]
     outcomes = []
     for job in jobs:
@@ -140,9 +142,11 @@ def call(url, api_name, data):
     return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))
 
 
-def test_temporary_files_are_deleted(second_app, small_files):
-    upload = httpx.post(f"{second_app}gradio_api/upload", files={"files": open(small_files[0], "rb")}).json()[0]
-    output = call(second_app, "encode", [{"path": upload, "meta": {"_type": "gradio.FileData"}}])
+def test_temporary_files_are_deleted(another_app, small_files):
+    url = another_app(cache_seconds=2)  # uploads and results deleted after 2 s
+    with open(small_files[0], "rb") as picture:
+        upload = httpx.post(f"{url}gradio_api/upload", files={"files": picture}).json()[0]
+    output = call(url, "encode", [{"path": upload, "meta": {"_type": "gradio.FileData"}}])
     created = [Path(upload), Path(output[0]["path"])]
     assert all(path.exists() for path in created)
     deadline = time.time() + 30
