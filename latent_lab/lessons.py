@@ -190,7 +190,7 @@ class SchedulerComparison:
     summary: dict
 
 
-def compare_schedulers(pipe, prompt, names, steps=20, guidance_scale=5.0, seed=0, model_name="model"):
+def compare_schedulers(pipe, prompt, names, steps=20, guidance_scale=5.0, seed=0, model="model"):
     """The same prompt, seed and steps through each chosen scheduler, one after another."""
     if isinstance(names, str):
         names = [names]
@@ -204,12 +204,12 @@ def compare_schedulers(pipe, prompt, names, steps=20, guidance_scale=5.0, seed=0
         prompt=prompt, scheduler=name, steps=steps, guidance_scale=guidance_scale, seed=seed)) for name in names]
     gallery, results = [], []
     for request in requests:
-        picture, run = generate.generate(pipe, request, model_name)
+        picture, run = generate.generate(pipe, request, model)
         gallery.append((picture, f"{request.scheduler}: {request.steps} steps, {run['seconds']:.2f} s"))
         results.append({"scheduler": request.scheduler, "seconds": run["seconds"]})
     first = requests[0]
     summary = {"prompt": first.prompt, "seed": first.seed, "steps": first.steps,
-               "guidance_scale": first.guidance_scale, "results": results, "model": model_name}
+               "guidance_scale": first.guidance_scale, "results": results, "model": model}
     return SchedulerComparison(gallery, summary)
 
 

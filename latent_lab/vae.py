@@ -10,7 +10,7 @@ import torch
 
 from latent_lab.imaging import to_tensor
 
-DECODE_BATCH = 8
+DECODE_PIXELS = 2 * 256 * 256  # pixels decoded per batch: larger batches run slower on a CPU (cache)
 POINT_SIGMA = 1e-5  # a posterior narrower than this everywhere is a point: a plain autoencoder
 
 
@@ -70,9 +70,12 @@ def sample(posterior, n_samples, sigma_scale=1.0, seed=0):
 
 
 @torch.inference_mode()
-def decode(vae, latents, batch_size=DECODE_BATCH):
-    """Scaled latents (N, C, h, w) -> pictures (N, 3, 8h, 8w) in [-1, 1], decoded in batches."""
+def decode(vae, latents, batch_size=None):
+    """Scaled latents (N, C, h, w) -> pictures (N, 3, 8h, 8w) in [-1, 1], decoded in batches
+    of `batch_size` (default: as many as fit in DECODE_PIXELS; measured in benchmarks/)."""
     scale, shift = _scaling(vae)
+    pixels_each = latents.shape[-2] * latents.shape[-1] * scale_factor(vae) ** 2
+    batch_size = batch_size or max(1, DECODE_PIXELS // pixels_each)
     pictures = []
     for chunk in latents.split(batch_size):
         raw = _model_input(vae, chunk / scale + shift)

@@ -137,7 +137,7 @@ def pipe():
 
 def test_compare_schedulers_gives_one_picture_per_scheduler(pipe):
     names = ["DDIMScheduler", "EulerDiscreteScheduler", "DPMSolverMultistepScheduler"]
-    result = lessons.compare_schedulers(pipe, "a red circle", names, steps=2, guidance_scale=3, seed=7, model_name="tiny")
+    result = lessons.compare_schedulers(pipe, "a red circle", names, steps=2, guidance_scale=3, seed=7, model="tiny")
     assert len(result.gallery) == 3
     assert all(picture.size == (64, 64) for picture, _ in result.gallery)
     assert result.gallery[1][1].startswith("EulerDiscreteScheduler: 2 steps, ") and result.gallery[1][1].endswith(" s")

@@ -88,7 +88,7 @@ def same_answer(alone, together):
         assert a.shape == b.shape and np.abs(a - b).max() <= 2
 
 
-def test_eight_clients_at_once_get_the_answers_they_get_alone(app_url, small_files):
+def test_eight_clients_at_once_get_the_answers_they_get_alone(app_url, small_files, capsys):
     requests = mixed_requests(small_files, 24)
     solo = Client(app_url, verbose=False)
     alone = [answer(solo, request) for request in requests]
@@ -98,6 +98,8 @@ def test_eight_clients_at_once_get_the_answers_they_get_alone(app_url, small_fil
         together = [future.result(timeout=300) for future in futures]
     for expected, got in zip(alone, together):
         same_answer(expected, got)
+    with capsys.disabled():
+        print(f"\n8 clients at once: {len(requests)} mixed requests, every answer equal to the one made alone")
 
 
 @pytest.fixture
@@ -156,7 +158,7 @@ def test_temporary_files_are_deleted(another_app, small_files):
     assert httpx.get(output[0]["url"]).status_code >= 400  # and no longer served
 
 
-def test_three_hundred_requests_leave_memory_and_descriptors_flat(app_url, small_files):
+def test_three_hundred_requests_leave_memory_and_descriptors_flat(app_url, small_files, capsys):
     process = psutil.Process()
     client = Client(app_url, verbose=False)
     requests = mixed_requests(small_files, 330)
@@ -170,8 +172,9 @@ def test_three_hundred_requests_leave_memory_and_descriptors_flat(app_url, small
         except AppError:
             errors += 1
     rss_after, fds_after = process.memory_info().rss, process.num_fds()
-    print(f"300 requests: {errors} errors, RSS {rss_before / 2**20:.0f} -> {rss_after / 2**20:.0f} MiB, "
-          f"file descriptors {fds_before} -> {fds_after}")
+    with capsys.disabled():  # the figures belong in every run's log
+        print(f"\n300 mixed requests: {errors} errors, resident memory {rss_before / 2**20:.0f} -> "
+              f"{rss_after / 2**20:.0f} MiB, file descriptors {fds_before} -> {fds_after}")
     assert errors == 0
     assert rss_after < 1.05 * rss_before
     assert fds_after <= fds_before + 4  # a few pooled connections may open or close
