@@ -514,9 +514,6 @@ def build_app():
                                                               chosen_model],
                                       outputs=[traverse_frames, traverse_animation, traverse_video, traverse_plot, traverse_summary])
                 traverse_button.click(**traverse_event, api_name="traverse")
-                for control in (channel, low, high, traverse_steps):  # live: letting go of a slider redraws
-                    control.release(**traverse_event, api_visibility="private")
-                unit.input(**traverse_event, api_visibility="private")
 
             with gr.Tab("Arithmetic", id="arithmetic", elem_id="tab-arithmetic") as arithmetic_tab:
                 gr.Markdown(ARITHMETIC_HELP)

@@ -16,8 +16,9 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page(app_url):
+    """A fresh page for each test, so that no test depends on what another left behind."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -35,8 +36,9 @@ def run_tab(page, tab, files, button, result, screenshot, name=None):
     panel = page.locator(f"#tab-{name}")
     for index, file in enumerate(files):
         panel.locator("input[type=file]").nth(index).set_input_files(str(EXAMPLES / file))
+        page.wait_for_timeout(2000)  # let the upload finish before the button reads it
     panel.get_by_role("button", name=button, exact=True).click()
-    panel.locator(f"#{name}-summary").get_by_text('"model"').wait_for(timeout=180_000)
+    panel.locator(f"#{name}-summary").get_by_text('"model"').first.wait_for(timeout=180_000)
     panel.locator(result).first.wait_for(state="visible", timeout=30_000)
     page.wait_for_timeout(1000)
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -81,6 +83,7 @@ def test_arithmetic_shows_the_result(page):
     panel = page.locator("#tab-arithmetic")
     for index, name in enumerate(["red-circle-on-blue", "red-circle-on-yellow", "green-circle-on-yellow"]):
         panel.locator("input[type=file]").nth(index).set_input_files(str(EXAMPLES / "scenes" / f"{name}.png"))
+        page.wait_for_timeout(2000)
     panel.get_by_role("button", name="Compute A + strength · (C − B)").click()
     panel.locator("#arithmetic-summary").get_by_text('"model"').wait_for(timeout=180_000)
     panel.locator("#arithmetic-result img").wait_for(state="visible", timeout=30_000)
@@ -112,6 +115,7 @@ def test_a_lesson_saved_in_the_browser_opens_again(page, tmp_path):
     page.get_by_role("tab", name="Sample").click()
     panel = page.locator("#tab-sample")
     panel.locator("input[type=file]").first.set_input_files(str(EXAMPLES / "rocket.jpg"))
+    page.wait_for_timeout(2000)
     page.get_by_text("Lessons: save the open tab's demo").click()
     page.get_by_role("button", name="Save the open tab as a lesson").click()
     page.locator("#lesson-status").get_by_text("Saved the sample tab").wait_for(timeout=30_000)
@@ -123,4 +127,4 @@ def test_a_lesson_saved_in_the_browser_opens_again(page, tmp_path):
     page.get_by_role("tab", name="Encode").click()
     page.locator("#lesson-upload input[type=file]").set_input_files(str(lesson))
     page.locator("#lesson-status").get_by_text("Opened a lesson for the sample tab").wait_for(timeout=30_000)
-    assert page.locator("#tab-sample").is_visible()
+    page.locator("#tab-sample").wait_for(state="visible", timeout=30_000)
