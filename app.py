@@ -19,6 +19,7 @@ from latent_lab.config import DIGITS_VAE, EXAMPLES, Settings
 
 settings = Settings.from_env()
 EXAMPLE_IMAGES = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
+EXAMPLE_PAIRS = [EXAMPLE_IMAGES[i:i + 2] for i in range(0, len(EXAMPLE_IMAGES) - 1, 2)]
 # ImageError and InputError are ValueErrors: bad input, told in the user's terms.
 EXPECTED_ERRORS = (ValueError, models.ModelUnavailableError, generate.GenerationError)
 
@@ -399,6 +400,15 @@ def picture_and_button(action):
     return picture, button
 
 
+def rows_plot_summary(label, plot_label, elem_id, summary_id=None):
+    """A one-column gallery of captioned strips, with a plot and a JSON summary beside each other below it."""
+    rows = gr.Gallery(label=label, columns=1, height="auto", format="png", elem_id=elem_id)
+    with gr.Row():
+        plot = gr.Plot(label=plot_label)
+        summary = gr.JSON(label="Summary", elem_id=summary_id or f"{elem_id}-summary")
+    return rows, plot, summary
+
+
 def build_app():
     cleanup = (min(600, settings.cache_seconds), settings.cache_seconds)  # (how often, how old)
     with gr.Blocks(title="Latent Lab", delete_cache=cleanup) as demo:
@@ -448,7 +458,7 @@ def build_app():
                         steps = gr.Slider(2, 32, value=8, step=1, label="Frames")
                         method = gr.Radio(["lerp", "slerp"], value="slerp", label="Path")
                         interpolate_button = gr.Button("Interpolate", variant="primary")
-                gr.Examples([EXAMPLE_IMAGES[i:i + 2] for i in range(0, len(EXAMPLE_IMAGES) - 1, 2)], inputs=[image_a, image_b])
+                gr.Examples(EXAMPLE_PAIRS, inputs=[image_a, image_b])
                 frames = gr.Gallery(label="Frames from A to B", columns=8, height="auto", format="png", elem_id="frames")
                 with gr.Row():
                     animation = gr.Image(label="Animation", height=300, interactive=False, elem_id="animation")
@@ -465,11 +475,8 @@ def build_app():
                 with gr.Accordion("Three ways from A to B: lerp, slerp and a pixel crossfade", open=False):
                     gr.Markdown(THREE_WAYS_HELP)
                     three_ways_button = gr.Button("Compare the three ways", variant="secondary")
-                    three_ways_rows = gr.Gallery(label="Each way from A to B", columns=1, height="auto", format="png",
-                                                 elem_id="three-ways")
-                    with gr.Row():
-                        three_ways_plot = gr.Plot(label="‖z‖ along each way")
-                        three_ways_summary = gr.JSON(label="Summary", elem_id="three-ways-summary")
+                    three_ways_rows, three_ways_plot, three_ways_summary = rows_plot_summary(
+                        "Each way from A to B", "‖z‖ along each way", "three-ways")
                 three_ways_button.click(on_three_ways, [image_a, image_b, steps, chosen_model],
                                         [three_ways_rows, three_ways_plot, three_ways_summary], api_name="three_ways")
 
@@ -542,12 +549,10 @@ def build_app():
                         compare_steps = gr.Slider(2, 16, value=8, step=1, label="Frames")
                         compare_seed = gr.Number(0, label="Seed for the prior's z", precision=0, minimum=0, maximum=lab.MAX_SEED)
                         compare_button = gr.Button("Compare the models", variant="primary")
-                gr.Examples([EXAMPLE_IMAGES[i:i + 2] for i in range(0, len(EXAMPLE_IMAGES) - 1, 2)], inputs=[compare_a, compare_b])
-                compare_rows = gr.Gallery(label="Per model: the path from A to B, then decodes of random z ~ N(0, I)",
-                                          columns=1, height="auto", format="png", elem_id="compare-rows")
-                with gr.Row():
-                    change_plot = gr.Plot(label="Smoothness of each path")
-                    compare_summary = gr.JSON(label="Summary", elem_id="compare-summary")
+                gr.Examples(EXAMPLE_PAIRS, inputs=[compare_a, compare_b])
+                compare_rows, change_plot, compare_summary = rows_plot_summary(
+                    "Per model: the path from A to B, then decodes of random z ~ N(0, I)", "Smoothness of each path",
+                    "compare-rows", summary_id="compare-summary")
                 compare_button.click(on_compare, [compare_a, compare_b, compare_steps, compare_seed],
                                      [compare_rows, change_plot, compare_summary], api_name="compare")
 
