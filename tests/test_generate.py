@@ -85,3 +85,14 @@ def test_latent_lab_pipeline_selects_a_hub_style_folder(monkeypatch, tiny_pipeli
     assert type(pipe).__name__ == "StableDiffusionPipeline"
     picture, _ = generate.generate(pipe, Request("a cat", steps=2))
     assert picture.size == (64, 64)
+
+
+def test_embedded_schedulers_never_clip_the_latents():
+    """DDIM and DDPM clip their predicted sample to [-1, 1] unless the config says not to:
+    right for pixels, wrong for latents of unit variance."""
+    from latent_lab.config import EMBEDDED_PIPELINE
+
+    embedded = models.load_pipeline(str(EMBEDDED_PIPELINE))
+    names = generate.scheduler_classes(embedded)
+    assert {"DDIMScheduler", "DDPMScheduler"} <= set(names)
+    assert [name for name in names if generate.fresh_scheduler(embedded, name).config.get("clip_sample")] == []

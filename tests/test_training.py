@@ -1,10 +1,13 @@
-"""The training data and the automatic scorer of text-to-image results."""
+"""The training data, a text-to-image training step, and the automatic scorer of its results."""
 
 import numpy as np
+import torch
+from diffusers import DDPMScheduler
 
 from latent_lab.training.evaluate_t2i import nearest_colour, prompts, score
 from latent_lab.training.scenes import COLOURS, POSITIONS, SHAPES, Scene, random_scene
-from latent_lab.training.train_t2i import HELD_OUT_PAIRS, training_scenes
+from latent_lab.training.train_t2i import HELD_OUT_PAIRS, NOISE_SCHEDULE, diffusion_loss, training_scenes
+from tests.conftest import make_tiny_pipeline, make_tiny_vae
 
 
 def test_caption_grammar_covers_the_required_words():
@@ -40,3 +43,27 @@ def test_nearest_colour_and_held_out_prompts():
     held_out = prompts(20, held_out=True)
     assert all((s.colour, s.shape) in HELD_OUT_PAIRS for s in held_out)
     assert not any((s.colour, s.shape) in HELD_OUT_PAIRS for s in prompts(20, held_out=False))
+
+
+def test_training_steps_lower_the_diffusion_loss_on_one_batch():
+    """The training step of train_t2i, on tiny models: repeated on one batch, the loss falls."""
+    pipe = make_tiny_pipeline(make_tiny_vae())
+    unet, text_encoder = pipe.unet.train(), pipe.text_encoder.train()
+    parameters = list(unet.parameters()) + list(text_encoder.parameters())
+    optimizer = torch.optim.AdamW(parameters, lr=3e-3)
+    noise_schedule = DDPMScheduler.from_config(NOISE_SCHEDULE)
+    latents = torch.randn((4, 4, 8, 8), generator=torch.Generator().manual_seed(0))
+    captions = ["a red circle", "two blue stars", "", "a big green square on the left"]
+
+    def loss():  # the same noise and timesteps every time
+        return diffusion_loss(unet, text_encoder, pipe.tokenizer, latents, captions, noise_schedule,
+                              torch.Generator().manual_seed(1))
+
+    first = loss()
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss().backward()
+        optimizer.step()
+    last = loss().item()
+    assert torch.isfinite(first) and first.item() > 0.5  # noise of unit variance, barely predicted yet
+    assert last < 0.7 * first.item()

@@ -30,6 +30,11 @@ IMAGE_SIZE = 128  # 16x16 latents
 SCENES = 8_000  # their latents are cached once; the encoder is the slow part on a CPU
 LR = 3e-4
 UNCONDITIONAL = 0.1  # share of empty captions, for classifier-free guidance
+# Offset noise: a random shift of each latent channel, added to the noise. Without it the mean of
+# a 16x16 latent leaks through the noise at the last timesteps, so the model learns to read the
+# background colour from the starting noise instead of from the prompt.
+NOISE_OFFSET = 0.15
+EMA_DECAY = 0.998  # the exported weights are this moving average of the trained ones
 CHECKPOINT_EVERY = 200
 EXPORT_EVERY = 1000
 # (colour, shape) pairs never drawn in training: the held-out prompts of evaluate_t2i.
@@ -46,9 +51,11 @@ TEXT_ENCODER = dict(
     vocab_size=49408, hidden_size=128, intermediate_size=512, num_hidden_layers=4, num_attention_heads=4,
     max_position_embeddings=77, bos_token_id=49406, eos_token_id=49407, pad_token_id=49407,
 )
-# Stable Diffusion's noise schedule.
+# Stable Diffusion's noise schedule, with its settings for every scheduler that may be swapped in
+# (DDIM and DDPM would otherwise clip the predicted latent to [-1, 1]).
 NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                      prediction_type="epsilon", steps_offset=1, clip_sample=False)
+                      prediction_type="epsilon", steps_offset=1, clip_sample=False, set_alpha_to_one=False,
+                      skip_prk_steps=True)
 
 
 def training_scenes(count=SCENES, seed=0):
@@ -96,8 +103,7 @@ def export(unet, text_encoder, tokenizer, out, step):
     for name, model in (("unet", unet), ("text_encoder", text_encoder)):
         copy.deepcopy(model).to(torch.float16).save_pretrained(out / name, safe_serialization=True)
     tokenizer.save_pretrained(out / "tokenizer")
-    DPMSolverMultistepScheduler(**{k: v for k, v in NOISE_SCHEDULE.items() if k != "clip_sample"}
-                                ).save_pretrained(out / "scheduler")
+    DPMSolverMultistepScheduler.from_config(NOISE_SCHEDULE).save_pretrained(out / "scheduler")
     vae_link = out / "vae"
     if not vae_link.exists():
         vae_link.symlink_to(os.path.relpath(EMBEDDED_VAE, out))
@@ -107,10 +113,24 @@ def export(unet, text_encoder, tokenizer, out, step):
              "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
              "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"]}
     (out / "model_index.json").write_text(json.dumps(index, indent=2) + "\n")
-    record = {"step": step, "batch": BATCH, "image_size": IMAGE_SIZE, "scenes": SCENES,
+    record = {"step": step, "batch": BATCH, "image_size": IMAGE_SIZE, "scenes": SCENES, "noise_offset": NOISE_OFFSET,
+              "ema_decay": EMA_DECAY,
               "vae": file_digest(EMBEDDED_VAE / "diffusion_pytorch_model.safetensors")}
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"exported step {step} to {out}", flush=True)
+
+
+def diffusion_loss(unet, text_encoder, tokenizer, latents, captions, noise_schedule, generator):
+    """Mean squared error of the UNet's noise prediction on `latents` noised to random timesteps."""
+    tokens = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length,
+                       truncation=True, return_tensors="pt").input_ids
+    batch, channels = latents.shape[:2]
+    noise = torch.randn(latents.shape, generator=generator)
+    noise += NOISE_OFFSET * torch.randn((batch, channels, 1, 1), generator=generator)
+    timesteps = torch.randint(0, noise_schedule.config.num_train_timesteps, (batch,), generator=generator)
+    noisy = noise_schedule.add_noise(latents, noise, timesteps)
+    prediction = unet(noisy, timesteps, encoder_hidden_states=text_encoder(tokens)[0]).sample
+    return torch.nn.functional.mse_loss(prediction, noise)
 
 
 def main():
@@ -130,7 +150,7 @@ def main():
     cache = latent_cache(EMBEDDED_VAE, scenes)
     tokenizer = CLIPTokenizer.from_pretrained(out / "tokenizer")
 
-    # 2. Models, from a checkpoint, the committed weights, or new.
+    # 2. Models, from a checkpoint, the committed weights, or new; and their moving average.
     step = 0
     if (out / "unet" / "config.json").exists() and not checkpoint.exists():
         unet = UNet2DConditionModel.from_pretrained(out / "unet", torch_dtype=torch.float32)
@@ -141,16 +161,25 @@ def main():
         unet, text_encoder = UNet2DConditionModel(**UNET), CLIPTextModel(CLIPTextConfig(**TEXT_ENCODER))
     parameters = list(unet.parameters()) + list(text_encoder.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=args.lr, weight_decay=1e-2)
+    ema_unet, ema_text_encoder = copy.deepcopy(unet).eval(), copy.deepcopy(text_encoder).eval()
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=True)
         unet.load_state_dict(state["unet"])
         text_encoder.load_state_dict(state["text_encoder"])
         optimizer.load_state_dict(state["optimizer"])
+        ema_unet.load_state_dict(state.get("ema_unet", state["unet"]))
+        ema_text_encoder.load_state_dict(state.get("ema_text_encoder", state["text_encoder"]))
         step = state["step"]
         print(f"resumed from {checkpoint} at step {step}")
+    ema_parameters = list(ema_unet.parameters()) + list(ema_text_encoder.parameters())
     print(f"UNet {sum(p.numel() for p in unet.parameters()) / 1e6:.2f} M, "
           f"text encoder {sum(p.numel() for p in text_encoder.parameters()) / 1e6:.2f} M parameters")
-    noise_schedule = DDPMScheduler(**NOISE_SCHEDULE)
+    noise_schedule = DDPMScheduler.from_config(NOISE_SCHEDULE)
+
+    def save():
+        torch.save({"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict(),
+                    "ema_unet": ema_unet.state_dict(), "ema_text_encoder": ema_text_encoder.state_dict(),
+                    "optimizer": optimizer.state_dict(), "step": step}, checkpoint)
 
     # 3. Train: predict the noise added to a latent, given the caption.
     unet.train(), text_encoder.train()
@@ -162,30 +191,24 @@ def main():
         latents = cache["mean"][index].float() + cache["std"][index].float() * torch.randn(
             (BATCH, 4, IMAGE_SIZE // 8, IMAGE_SIZE // 8), generator=generator)
         captions = ["" if rng.random() < UNCONDITIONAL else scenes[i].caption(rng) for i in index.tolist()]
-        tokens = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length,
-                           truncation=True, return_tensors="pt").input_ids
-        noise = torch.randn(latents.shape, generator=generator)
-        timesteps = torch.randint(0, noise_schedule.config.num_train_timesteps, (BATCH,), generator=generator)
-        noisy = noise_schedule.add_noise(latents, noise, timesteps)
-        prediction = unet(noisy, timesteps, encoder_hidden_states=text_encoder(tokens)[0]).sample
-        loss = torch.nn.functional.mse_loss(prediction, noise)
+        loss = diffusion_loss(unet, text_encoder, tokenizer, latents, captions, noise_schedule, generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)
         optimizer.step()
+        with torch.no_grad():
+            torch._foreach_lerp_(ema_parameters, parameters, 1 - EMA_DECAY)
         step += 1
         if step % 50 == 0:
             rate = 50 / (time.time() - last_print)
             last_print = time.time()
             print(f"step {step}  loss {loss.item():.4f}  {rate:.2f} steps/s", flush=True)
         if step % CHECKPOINT_EVERY == 0:
-            torch.save({"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict(),
-                        "optimizer": optimizer.state_dict(), "step": step}, checkpoint)
+            save()
         if step % EXPORT_EVERY == 0:
-            export(unet, text_encoder, tokenizer, out, step)
-    torch.save({"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict(),
-                "optimizer": optimizer.state_dict(), "step": step}, checkpoint)
-    export(unet, text_encoder, tokenizer, out, step)
+            export(ema_unet, ema_text_encoder, tokenizer, out, step)
+    save()
+    export(ema_unet, ema_text_encoder, tokenizer, out, step)
 
 
 if __name__ == "__main__":
