@@ -34,6 +34,15 @@ def _wait_for_port(port, server, timeout):
             time.sleep(0.05)
 
 
+def import_seconds():
+    """Seconds a fresh `python` takes to import what any app of this kind needs before it can
+    answer /encode (gradio, torch, diffusers' AutoencoderKL): the floor under the cold start."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import gradio; from diffusers import AutoencoderKL"], check=True,
+                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
 def cold_start(picture_file, timeout=300):
     """Seconds from launching `python app.py` until its port is open, and until it answered its
     first /encode of `picture_file` (model loading included), with LATENT_LAB_THREADS unset."""

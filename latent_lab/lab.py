@@ -51,23 +51,34 @@ def round_summary(summary, digits=4):
 
 
 class PosteriorCache:
-    """Posteriors keyed by model and picture content, so repeated requests skip the encoder."""
+    """Per model and picture content: its posterior, and the decode of μ once asked for, so
+    repeated requests skip the encoder, and the reconstruction is decoded once."""
 
     def __init__(self, size=POSTERIOR_CACHE_SIZE):
         self.size, self.entries, self.lock = size, OrderedDict(), threading.Lock()
 
-    def get(self, vae, image):
+    def _entry(self, vae, image):
         key = (id(vae), image.size, hashlib.sha256(image.tobytes()).hexdigest())
         with self.lock:
             if key in self.entries:
                 self.entries.move_to_end(key)
                 return self.entries[key]
-        posterior = vae_ops.encode(vae, image)
+        entry = {"posterior": vae_ops.encode(vae, image)}
         with self.lock:
-            self.entries[key] = posterior
+            entry = self.entries.setdefault(key, entry)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
-        return posterior
+        return entry
+
+    def get(self, vae, image):
+        return self._entry(vae, image)["posterior"]
+
+    def reconstruction(self, vae, image):
+        """decode(μ) of `image`: (3, H, W) in [-1, 1]."""
+        entry = self._entry(vae, image)
+        if "reconstruction" not in entry:
+            entry["reconstruction"] = vae_ops.decode(vae, entry["posterior"].mean)[0]
+        return entry["reconstruction"]
 
 
 posteriors = PosteriorCache()
@@ -108,7 +119,7 @@ class EncodeResult:
 def encode_view(vae, source, file, max_side=512):
     image = prepare(vae, file, max_side)
     posterior = posteriors.get(vae, image)
-    reconstruction = vae_ops.decode(vae, posterior.mean)[0]
+    reconstruction = posteriors.reconstruction(vae, image)
     mean = posterior.mean[0]
     std = posterior.std[0] if posterior.has_sigma else None
     summary = {
@@ -149,9 +160,12 @@ def sample_view(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_sid
     seed = check_number(seed, "Seed", 0, MAX_SEED, integer=True)
     image = prepare(vae, file, max_side)
     posterior = posteriors.get(vae, image)
-    latents = torch.cat([posterior.mean, vae_ops.sample(posterior, n_samples, sigma_scale, seed)])
-    pictures = vae_ops.decode(vae, latents)  # decode(μ), then the n samples: (1 + n, 3, H, W)
-    reconstruction, samples = pictures[0], pictures[1:]
+    reconstruction = posteriors.reconstruction(vae, image)
+    latents = vae_ops.sample(posterior, n_samples, sigma_scale, seed)
+    if torch.equal(latents, posterior.mean.expand_as(latents)):  # σ-scale 0, or no σ: every z is μ
+        samples = reconstruction.expand(n_samples, -1, -1, -1)
+    else:
+        samples = vae_ops.decode(vae, latents)  # (n, 3, H, W)
     # Both in grey levels (0-255), averaged over RGB.
     pixel_std = (samples * 127.5).std(dim=0, correction=0).mean(dim=0)
     difference = ((samples - reconstruction).abs() * 127.5).mean(dim=(0, 1))
@@ -192,7 +206,10 @@ def interpolate_view(vae, source, file_a, file_b, steps=8, method="slerp", max_s
     image_b = prepare(vae, file_b, max_side, size=image_a.size)  # B takes A's size
     mean_a, mean_b = posteriors.get(vae, image_a).mean[0], posteriors.get(vae, image_b).mean[0]
     path = interpolate.frames(mean_a, mean_b, steps, method)  # (steps, C, h, w)
-    pictures = vae_ops.decode(vae, path)
+    # The path starts at μ_A and ends at μ_B exactly: those two frames are the reconstructions.
+    ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)
+    middle = vae_ops.decode(vae, path[1:-1]) if steps > 2 else []
+    pictures = [ends[0], *middle, ends[1]]
     # Both curves, so students see lerp sag and slerp hold the norm (no decoding needed).
     norms_by_method = {name: interpolate.frames(mean_a, mean_b, steps, name).flatten(1).norm(dim=1).tolist()
                        for name in interpolate.METHODS}

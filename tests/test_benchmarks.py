@@ -50,3 +50,11 @@ def test_targets_say_by_how_much_they_are_missed():
     assert run.check("decode", 0.6, 0.5, " s")["missed_by_pct"] == pytest.approx(20)
     assert run.check("speed-up", 1.6, 2.0, "x", at_least=True)["missed_by_pct"] == pytest.approx(25)
     assert run.check("speed-up", 2.5, 2.0, "x", at_least=True)["met"] is True
+
+
+def test_targets_say_when_this_machine_cannot_reach_them(capsys):
+    run.print_targets([run.check("8 samples", 3.0, 1.5, " s", best_possible=1.9),
+                       run.check("speed-up", 1.2, 2.0, "x", at_least=True, best_possible=2.5)])
+    lines = capsys.readouterr().out.strip().splitlines()[1:]
+    assert lines[0].endswith("the best this machine allows: 1.9 s (out of reach)")
+    assert lines[1].endswith("the best this machine allows: 2.5x")

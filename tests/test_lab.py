@@ -2,8 +2,9 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
-from latent_lab import lab
+from latent_lab import lab, vae as vae_ops
 from latent_lab.imaging import ImageError
 from latent_lab.lab import InputError, check_number
 from tests.conftest import photo_like
@@ -115,6 +116,9 @@ def test_posterior_cache_reuses_by_content(tiny_vae, tmp_path):
     pictures = [photo_like(64, 64, seed=s) for s in range(3)]
     first = cache.get(tiny_vae, pictures[0])
     assert cache.get(tiny_vae, pictures[0].copy()) is first
+    reconstruction = cache.reconstruction(tiny_vae, pictures[0])
+    assert cache.reconstruction(tiny_vae, pictures[0].copy()) is reconstruction  # decoded once
+    assert torch.allclose(reconstruction, vae_ops.decode(tiny_vae, first.mean)[0], atol=1e-5)
     cache.get(tiny_vae, pictures[1]), cache.get(tiny_vae, pictures[2])
     assert len(cache.entries) == 2
     assert cache.get(tiny_vae, pictures[0]) is not first  # evicted, encoded again
