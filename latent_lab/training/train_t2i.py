@@ -18,6 +18,7 @@ import time
 import numpy as np
 import torch
 from diffusers import AutoencoderKL, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
+from safetensors.torch import load_file
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from latent_lab.config import EMBEDDED_PIPELINE, EMBEDDED_VAE
@@ -69,15 +70,21 @@ def training_scenes(count=SCENES, seed=0):
     return scenes
 
 
-def file_digest(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+def encoder_digest(vae_folder):
+    """A digest of the VAE's encoder weights and scaling factor: they alone decide the latents
+    (the decoder may change)."""
+    weights = load_file(Path(vae_folder) / "diffusion_pytorch_model.safetensors")
+    digest = hashlib.sha256(str(json.loads((Path(vae_folder) / "config.json").read_text())["scaling_factor"]).encode())
+    for name in sorted(n for n in weights if n.startswith(("encoder.", "quant_conv."))):
+        digest.update(name.encode() + weights[name].numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 @torch.no_grad()
 def latent_cache(vae_folder, scenes, cache_folder="data"):
-    """Posterior mean and std (scaled units, fp16) of every scene: (N, 4, 16, 16) each."""
-    digest = file_digest(Path(vae_folder) / "diffusion_pytorch_model.safetensors")
-    path = Path(cache_folder) / f"t2i-latents-{digest}-{len(scenes)}.pt"
+    """Posterior mean and std (scaled units, fp16) of every scene: (N, 4, 16, 16) each, cached
+    per encoder."""
+    path = Path(cache_folder) / f"t2i-latents-{encoder_digest(vae_folder)}-{len(scenes)}.pt"
     if path.exists():
         return torch.load(path, weights_only=True)
     vae = AutoencoderKL.from_pretrained(vae_folder, torch_dtype=torch.float32).eval()
@@ -115,7 +122,7 @@ def export(unet, text_encoder, tokenizer, out, step):
     (out / "model_index.json").write_text(json.dumps(index, indent=2) + "\n")
     record = {"step": step, "batch": BATCH, "image_size": IMAGE_SIZE, "scenes": SCENES, "noise_offset": NOISE_OFFSET,
               "ema_decay": EMA_DECAY,
-              "vae": file_digest(EMBEDDED_VAE / "diffusion_pytorch_model.safetensors")}
+              "vae_encoder": encoder_digest(EMBEDDED_VAE)}
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"exported step {step} to {out}", flush=True)
 

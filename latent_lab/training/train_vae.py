@@ -1,9 +1,13 @@
 """Train the embedded VAE (or, with --kl-weight 0, a plain autoencoder) on data made offline.
 
     python -m latent_lab.training.train_vae --minutes 30
+    python -m latent_lab.training.train_vae --decoder-only --sizes 64 128 256 --checkpoints checkpoints/vae-decoder
 
 Resumes from checkpoints/vae/last.pt, or from the committed weights in --out when there is
 no checkpoint (a fresh clone), and writes fp16 diffusers weights to --out as it goes.
+--decoder-only trains the decoder alone: the latents stay as they are, so the text-to-image
+model, which denoises them, stays valid. --sizes cycles the crop size; a step's batch shrinks
+as its crops grow, so every step costs about the same.
 """
 
 import argparse
@@ -19,7 +23,7 @@ from diffusers import AutoencoderKL
 from latent_lab.config import EMBEDDED_VAE
 from latent_lab.imaging import to_tensor
 from latent_lab.training.photos import TRAIN_PHOTOS, load_photos, random_crop
-from latent_lab.training.scenes import random_texture_scene
+from latent_lab.training.scenes import random_scene, random_texture_scene
 
 # Knobs
 BATCH = 16
@@ -28,8 +32,9 @@ LR = 5e-4
 KL_WEIGHT = 1e-2  # against per-pixel L1 + MSE; larger: blurrier but more visible samples
 KL_WARMUP = 2000  # steps over which the KL weight ramps up from 0 (keeps all channels alive)
 PHOTO_FRACTION = 0.5
+CAPTIONED_FRACTION = 0.3  # of the drawn pictures: the text-to-image model's kind of scene
 CHECKPOINT_EVERY = 200
-EXPORT_EVERY = 1000
+EXPORT_EVERY = 500
 
 ARCHITECTURE = dict(  # Stable Diffusion's latent contract (4 channels, 8x down), small widths
     in_channels=3, out_channels=3, latent_channels=4,
@@ -49,13 +54,24 @@ def make_point_posterior(vae):
         vae.quant_conv.bias[channels:] = -30.0
 
 
+def drawn_picture(rng, size):
+    if rng.random() < CAPTIONED_FRACTION:
+        return random_scene(rng).render(size, rng)
+    return random_texture_scene(rng, size)
+
+
 def training_batch(step, size=CROP, batch=BATCH, seed=0):
     """Half procedural scenes, half photo crops; (B, 3, size, size) in [-1, 1]."""
     rng = np.random.default_rng([seed, step])
     photos = load_photos(TRAIN_PHOTOS)
-    images = [random_crop(rng, photos, size) if rng.random() < PHOTO_FRACTION
-              else random_texture_scene(rng, size) for _ in range(batch)]
+    images = [random_crop(rng, photos, size) if rng.random() < PHOTO_FRACTION else drawn_picture(rng, size)
+              for _ in range(batch)]
     return torch.cat([to_tensor(image) for image in images])
+
+
+def batch_for(size):
+    """Pictures per step at crop `size`: the pixels of BATCH crops of CROP, at least 2."""
+    return max(2, BATCH * CROP**2 // size**2)
 
 
 def vae_loss(vae, pixels, kl_weight, generator):
@@ -80,10 +96,12 @@ def export(vae, out, step, args):
     vae.eval()
     if args.kl_weight == 0:
         make_point_posterior(vae)  # undo weight decay's drift
-    vae.register_to_config(scaling_factor=round(scaling_factor(vae), 5))
+    if not args.decoder_only:  # the latents, and so their scale, stay as they were
+        vae.register_to_config(scaling_factor=round(scaling_factor(vae), 5))
     copy.deepcopy(vae).to(torch.float16).save_pretrained(out, safe_serialization=True)
     vae.train()
-    record = {"step": step, "kl_weight": args.kl_weight, "batch": BATCH, "crop": CROP, "lr": args.lr}
+    record = {"step": step, "kl_weight": args.kl_weight, "batch": BATCH, "crop": CROP, "lr": args.lr,
+              "sizes": args.sizes, "decoder_only": args.decoder_only}
     (Path(out) / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"exported step {step} to {out} (scaling_factor {vae.config.scaling_factor})", flush=True)
 
@@ -96,15 +114,22 @@ def main():
     parser.add_argument("--out", default=str(EMBEDDED_VAE))
     parser.add_argument("--checkpoints", default="checkpoints/vae")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[CROP], help="crop sizes, cycled step by step")
+    parser.add_argument("--decoder-only", action="store_true", help="train the decoder alone; the latents stay")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     checkpoint = Path(args.checkpoints) / "last.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
 
     # 1. Build the model, or resume from a checkpoint / the committed weights.
-    vae = AutoencoderKL(**ARCHITECTURE)
-    optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr)
-    step = 0
+    vae, step = AutoencoderKL(**ARCHITECTURE), 0
+    if (Path(args.out) / "diffusion_pytorch_model.safetensors").exists() and not checkpoint.exists():
+        vae = AutoencoderKL.from_pretrained(args.out, torch_dtype=torch.float32)
+        step = json.loads((Path(args.out) / "training.json").read_text())["step"]
+        print(f"resumed from the weights in {args.out} at step {step}")
+    if args.decoder_only:
+        vae.encoder.requires_grad_(False), vae.quant_conv.requires_grad_(False)
+    optimizer = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr)
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=True)
         vae.load_state_dict(state["model"])
@@ -113,11 +138,6 @@ def main():
             group["lr"] = args.lr
         step = state["step"]
         print(f"resumed from {checkpoint} at step {step}")
-    elif (Path(args.out) / "diffusion_pytorch_model.safetensors").exists():
-        vae = AutoencoderKL.from_pretrained(args.out, torch_dtype=torch.float32)
-        optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr)
-        step = json.loads((Path(args.out) / "training.json").read_text())["step"]
-        print(f"resumed from the weights in {args.out} at step {step}")
     if args.kl_weight == 0:
         make_point_posterior(vae)  # z = μ in training; the logvar rows get no gradient
     print(f"{sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters")
@@ -128,7 +148,8 @@ def main():
     start, last_print = time.time(), time.time()
     while time.time() - start < args.minutes * 60:
         kl_weight = args.kl_weight * min(1.0, step / KL_WARMUP)
-        loss, reconstruction, kl = vae_loss(vae, training_batch(step), kl_weight, generator)
+        size = args.sizes[step % len(args.sizes)]
+        loss, reconstruction, kl = vae_loss(vae, training_batch(step, size, batch_for(size)), kl_weight, generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
