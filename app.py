@@ -402,9 +402,10 @@ def picture_and_button(action):
 
 def rows_plot_summary(label, plot_label, elem_id, summary_id=None):
     """A one-column gallery of captioned strips, with a plot and a JSON summary beside each other below it."""
-    rows = gr.Gallery(label=label, columns=1, height="auto", format="png", elem_id=elem_id)
+    rows = gr.Gallery(label=label, columns=1, height="auto", format="png", elem_id=elem_id,
+                      elem_classes=["fit-gallery", "strips"])
     with gr.Row():
-        plot = gr.Plot(label=plot_label)
+        plot = gr.Plot(label=plot_label, show_label=False)
         summary = gr.JSON(label="Summary", elem_id=summary_id or f"{elem_id}-summary")
     return rows, plot, summary
 
@@ -429,7 +430,7 @@ def build_app():
                         reconstruction = gr.Image(label="Reconstruction (decoded μ)", height=300, interactive=False, format="png",
                                                   elem_id="reconstruction")
                         encode_summary = gr.JSON(label="Summary", elem_id="encode-summary")
-                posterior_plot = gr.Plot(label="μ and σ per latent cell")
+                posterior_plot = gr.Plot(label="μ and σ per latent cell", show_label=False)
                 gr.Markdown(ENCODE_HELP)
                 encode_button.click(on_encode, [encode_input, chosen_model], [reconstruction, posterior_plot, encode_summary], api_name="encode")
 
@@ -444,7 +445,7 @@ def build_app():
                         gr.Examples(EXAMPLE_IMAGES, inputs=sample_input)
                     with gr.Column(scale=2):
                         samples = gr.Gallery(label="Decoded samples z = μ + σ·ε", columns=4, height=420, format="png", elem_id="samples")
-                        pixel_std_plot = gr.Plot(label="Where the samples differ")
+                        pixel_std_plot = gr.Plot(label="Where the samples differ", show_label=False)
                         sample_summary = gr.JSON(label="Summary", elem_id="sample-summary")
                 gr.Markdown(SAMPLE_HELP)
                 sample_button.click(on_sample, [sample_input, n_samples, sigma_scale, seed, chosen_model],
@@ -459,10 +460,11 @@ def build_app():
                         method = gr.Radio(["lerp", "slerp"], value="slerp", label="Path")
                         interpolate_button = gr.Button("Interpolate", variant="primary")
                 gr.Examples(EXAMPLE_PAIRS, inputs=[image_a, image_b])
-                frames = gr.Gallery(label="Frames from A to B", columns=8, height="auto", format="png", elem_id="frames")
+                frames = gr.Gallery(label="Frames from A to B", columns=8, height="auto", format="png", elem_id="frames",
+                                    elem_classes=["fit-gallery"])
                 with gr.Row():
                     animation = gr.Image(label="Animation", height=300, interactive=False, elem_id="animation")
-                    norm_plot = gr.Plot(label="‖z‖ along the path")
+                    norm_plot = gr.Plot(label="‖z‖ along the path", show_label=False)
                     interpolate_summary = gr.JSON(label="Summary", elem_id="interpolate-summary")
                 gr.Markdown(INTERPOLATE_HELP)
                 interpolate_inputs = [image_a, image_b, steps, method, chosen_model]
@@ -485,9 +487,9 @@ def build_app():
                     with gr.Column(scale=1):
                         channels_input, channels_button = picture_and_button("Show channels")
                     with gr.Column(scale=2):
-                        histogram_plot = gr.Plot(label="Latent values against N(0, 1)")
+                        histogram_plot = gr.Plot(label="Latent values against N(0, 1)", show_label=False)
                         channels_summary = gr.JSON(label="Summary", elem_id="channels-summary")
-                channels_plot = gr.Plot(label="Latent channels", elem_id="channels-plot")
+                channels_plot = gr.Plot(label="Latent channels", show_label=False, elem_id="channels-plot")
                 gr.Markdown(CHANNELS_HELP)
                 channels_button.click(on_channels, [channels_input, chosen_model], [channels_plot, histogram_plot, channels_summary],
                                       api_name="channels")
@@ -510,10 +512,10 @@ def build_app():
                                             placeholder="e.g. 0, 0, 16, 16 (empty: the whole channel)")
                         traverse_button = gr.Button("Traverse", variant="primary")
                 traverse_frames = gr.Gallery(label="Decodes along the channel", columns=8, height="auto", format="png",
-                                             elem_id="traverse-frames")
+                                             elem_id="traverse-frames", elem_classes=["fit-gallery"])
                 with gr.Row():
                     traverse_animation = gr.Image(label="Animation", height=260, interactive=False)
-                    traverse_plot = gr.Plot(label="Change from the reconstruction")
+                    traverse_plot = gr.Plot(label="Change from the reconstruction", show_label=False)
                     with gr.Column():
                         traverse_video = gr.File(label="Video (MP4)")
                         traverse_summary = gr.JSON(label="Summary", elem_id="traverse-summary")
@@ -615,7 +617,7 @@ def build_app():
                                                     max_choices=6, allow_custom_value=True)
                     compare_schedulers_button = gr.Button("Compare schedulers", variant="secondary")
                     scheduler_grid = gr.Gallery(label="One picture per scheduler", columns=3, height="auto", format="png",
-                                                elem_id="scheduler-grid")
+                                                elem_id="scheduler-grid", elem_classes=["fit-gallery"])
                     scheduler_summary = gr.JSON(label="Summary", elem_id="schedulers-summary")
                 compare_schedulers_button.click(on_compare_schedulers, [prompt, chosen_schedulers, generate_steps, guidance_scale,
                                                                         generate_seed], [scheduler_grid, scheduler_summary],
@@ -663,6 +665,13 @@ def build_app():
     return demo
 
 
+# Galleries as tall as their pictures (no empty band under one row of frames), and strips, one
+# row of frames per model or method, shown whole at their own aspect ratio.
+CSS = """
+.fit-gallery .fixed-height { min-height: 0 !important; }
+.strips .thumbnail-item { aspect-ratio: auto !important; height: auto !important; }
+.strips .thumbnail-item > img { height: auto !important; object-fit: contain !important; }
+"""
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber",  # system fonts: nothing to download
                         font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
@@ -671,7 +680,7 @@ def serve(**launch_options):
     """Build, queue and launch the app; returns the running Blocks (tests pass options)."""
     models.set_threads(settings.threads)
     demo = build_app().queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
-    demo.launch(theme=THEME, max_file_size=settings.max_file_size, show_error=True, **launch_options)
+    demo.launch(theme=THEME, css=CSS, max_file_size=settings.max_file_size, show_error=True, **launch_options)
     return demo
 
 
