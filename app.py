@@ -54,6 +54,19 @@ def friendly(handler):
     return wrapped
 
 
+def gpu_decorator():
+    """`spaces.GPU` where the `spaces` package is installed (ZeroGPU hardware on Hugging Face
+    Spaces, which lends a GPU to one call at a time); elsewhere handlers run as they are."""
+    try:
+        import spaces
+    except ImportError:
+        return lambda handler: handler
+    return spaces.GPU
+
+
+gpu = gpu_decorator()  # on every handler that runs a model
+
+
 def vae(name=None):
     """The chosen VAE (default: LATENT_LAB_VAE's) and its source, loaded once."""
     choices = settings.vae_choices()
@@ -92,30 +105,35 @@ def write_video(pictures):
 
 
 @friendly
+@gpu
 def on_encode(file, model=None):
     result = lab.encode_view(*vae(model), file, settings.max_side)
     return result.reconstruction, result.posterior_plot, result.summary
 
 
 @friendly
+@gpu
 def on_sample(file, n_samples, sigma_scale, seed, model=None):
     result = lab.sample_view(*vae(model), file, n_samples, sigma_scale, seed, settings.max_side)
     return result.samples, result.pixel_std_plot, result.summary
 
 
 @friendly
+@gpu
 def on_interpolate(file_a, file_b, steps, method, model=None):
     result = lab.interpolate_view(*vae(model), file_a, file_b, steps, method, settings.max_side)
     return result.frames, write_gif(result.frames), result.norm_plot, result.summary
 
 
 @friendly
+@gpu
 def on_channels(file, model=None):
     result = lab.channels_view(*vae(model), file, settings.max_side)
     return result.channels_plot, result.histogram_plot, result.summary
 
 
 @friendly
+@gpu
 def on_compare(file_a, file_b, steps, seed):
     named = [(name, vae(name)[0]) for name in settings.vae_choices()]
     result = lab.compare_view(named, file_a, file_b, steps, seed)
@@ -134,6 +152,7 @@ def parse_region(text):
 
 
 @friendly
+@gpu
 def on_traverse(file, channel, low, high, steps, unit, region, model=None):
     result = lessons.traverse_view(*vae(model), file, channel, low, high, steps, unit, parse_region(region),
                                    settings.max_side)
@@ -142,24 +161,28 @@ def on_traverse(file, channel, low, high, steps, unit, region, model=None):
 
 
 @friendly
+@gpu
 def on_three_ways(file_a, file_b, steps, model=None):
     result = lessons.three_ways_view(*vae(model), file_a, file_b, steps, settings.max_side)
     return result.rows, result.norm_plot, result.summary
 
 
 @friendly
+@gpu
 def on_interpolate_video(file_a, file_b, steps, method, model=None):
     result = lab.interpolate_view(*vae(model), file_a, file_b, steps, method, settings.max_side)
     return write_video(result.frames)
 
 
 @friendly
+@gpu
 def on_arithmetic(file_a, file_b, file_c, strength, model=None):
     result = lessons.arithmetic_view(*vae(model), file_a, file_b, file_c, strength, settings.max_side)
     return result.result, result.reconstructions, result.summary
 
 
 @friendly
+@gpu
 def on_compare_schedulers(prompt, names, steps, guidance_scale, seed):
     result = lessons.compare_schedulers(pipe(), prompt, names, steps, guidance_scale, seed,
                                         lab.model_name(settings.pipeline))
@@ -223,6 +246,7 @@ def digits_model():
 
 
 @friendly
+@gpu
 def on_latent_map(grid_size, z1, z2, file=None):
     model, test_digits = digits_model()
     result = lab.latent_map_view(model, test_digits, str(DIGITS_VAE), grid_size, z1, z2, file)
@@ -250,6 +274,7 @@ def on_scheduler_choices():
 
 
 @friendly
+@gpu
 def on_generate(prompt, negative_prompt, scheduler, steps, guidance_scale, seed, progress=gr.Progress()):
     request = generate.Request(prompt, negative_prompt, scheduler, steps, guidance_scale, seed)
     for kind, picture, extra in generate.stream(pipe(), request, lab.model_name(settings.pipeline)):
