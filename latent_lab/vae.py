@@ -11,6 +11,7 @@ import torch
 from latent_lab.imaging import to_tensor
 
 DECODE_PIXELS = 2 * 256 * 256  # pixels decoded per batch: larger batches run slower on a CPU (cache)
+TILE_ABOVE = 1024 * 1024  # pixels: larger pictures are decoded in overlapping tiles, in bounded memory
 POINT_SIGMA = 1e-5  # a posterior narrower than this everywhere is a point: a plain autoencoder
 
 
@@ -72,14 +73,18 @@ def sample(posterior, n_samples, sigma_scale=1.0, seed=0):
 @torch.inference_mode()
 def decode(vae, latents, batch_size=None):
     """Scaled latents (N, C, h, w) -> pictures (N, 3, 8h, 8w) in [-1, 1], decoded in batches
-    of `batch_size` (default: as many as fit in DECODE_PIXELS; measured in benchmarks/)."""
+    of `batch_size` (default: as many as fit in DECODE_PIXELS; measured in benchmarks/). Pictures
+    over TILE_ABOVE pixels are decoded one at a time in overlapping tiles of the VAE's
+    `sample_size`, blended at the seams (diffusers' `tiled_decode`)."""
     scale, shift = _scaling(vae)
     pixels_each = latents.shape[-2] * latents.shape[-1] * scale_factor(vae) ** 2
-    batch_size = batch_size or max(1, DECODE_PIXELS // pixels_each)
+    tiled = pixels_each > TILE_ABOVE
+    batch_size = 1 if tiled else batch_size or max(1, DECODE_PIXELS // pixels_each)
     pictures = []
     for chunk in latents.split(batch_size):
         raw = _model_input(vae, chunk / scale + shift)
-        pictures.append(vae.decode(raw).sample.float().cpu().clamp(-1, 1))
+        output = vae.tiled_decode(raw) if tiled else vae.decode(raw)
+        pictures.append(output.sample.float().cpu().clamp(-1, 1))
     return torch.cat(pictures)
 
 

@@ -85,3 +85,33 @@ def test_a_plain_autoencoder_has_a_point_posterior(tiny_vae):
     assert posterior.std is None and not posterior.has_sigma
     # Same μ as before: only the σ rows changed.
     assert torch.allclose(posterior.mean, vae_ops.encode(tiny_vae, picture).mean)
+
+
+def test_large_pictures_are_decoded_in_blended_tiles(tiny_vae, posterior, monkeypatch):
+    calls = []
+    tiled_decode = tiny_vae.tiled_decode
+    monkeypatch.setattr(tiny_vae, "tiled_decode", lambda z: calls.append(tuple(z.shape)) or tiled_decode(z))
+    latents = vae_ops.sample(posterior, 2, 1.0, seed=0)
+    whole = vae_ops.decode(tiny_vae, latents)
+    assert calls == []  # 64 x 96 px: under the limit
+    monkeypatch.setattr(vae_ops, "TILE_ABOVE", 64 * 64)
+    tiled = vae_ops.decode(tiny_vae, latents)
+    assert calls == [(1, 4, 8, 12), (1, 4, 8, 12)]  # one picture at a time, 32 px tiles of the tiny VAE
+    assert tiled.shape == whole.shape and tiled.min() >= -1 and tiled.max() <= 1
+    assert torch.equal(vae_ops.decode(tiny_vae, latents), tiled)
+
+
+def test_tiles_decode_a_photo_as_the_whole_picture_does_on_the_embedded_vae(monkeypatch):
+    from latent_lab import imaging, models
+    from latent_lab.config import EMBEDDED_VAE, EXAMPLES
+
+    vae = models.load_vae(str(EMBEDDED_VAE))
+    picture = imaging.fit_to_model(imaging.load_image(EXAMPLES / "coffee.jpg"), 512)
+    mean = vae_ops.encode(vae, picture).mean
+    whole = vae_ops.decode(vae, mean)[0]
+    monkeypatch.setattr(vae_ops, "TILE_ABOVE", 256 * 256)  # 256 px tiles, 64 px blended overlaps
+    tiled = vae_ops.decode(vae, mean)[0]
+    assert not torch.equal(tiled, whole)
+    assert vae_ops.psnr(whole, tiled) > 27  # measured 30.4 dB: no visible seams
+    pixels = imaging.to_tensor(picture)[0]
+    assert vae_ops.psnr(pixels, tiled) > vae_ops.psnr(pixels, whole) - 0.5  # tiling costs no quality
