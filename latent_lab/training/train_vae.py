@@ -123,10 +123,11 @@ def main():
 
     # 1. Build the model, or resume from a checkpoint / the committed weights.
     vae, step = AutoencoderKL(**ARCHITECTURE), 0
-    if (Path(args.out) / "diffusion_pytorch_model.safetensors").exists() and not checkpoint.exists():
+    if (Path(args.out) / "diffusion_pytorch_model.safetensors").exists():  # its config too (scaling factor)
         vae = AutoencoderKL.from_pretrained(args.out, torch_dtype=torch.float32)
-        step = json.loads((Path(args.out) / "training.json").read_text())["step"]
-        print(f"resumed from the weights in {args.out} at step {step}")
+        if not checkpoint.exists():
+            step = json.loads((Path(args.out) / "training.json").read_text())["step"]
+            print(f"resumed from the weights in {args.out} at step {step}")
     if args.decoder_only:
         vae.encoder.requires_grad_(False), vae.quant_conv.requires_grad_(False)
     optimizer = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr)
