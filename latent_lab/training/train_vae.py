@@ -129,7 +129,8 @@ def main():
             step = json.loads((Path(args.out) / "training.json").read_text())["step"]
             print(f"resumed from the weights in {args.out} at step {step}")
     if args.decoder_only:
-        vae.encoder.requires_grad_(False), vae.quant_conv.requires_grad_(False)
+        vae.encoder.requires_grad_(False)
+        vae.quant_conv.requires_grad_(False)
     optimizer = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr)
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=True)
