@@ -162,7 +162,7 @@ def sample_view(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_sid
     posterior = posteriors.get(vae, image)
     reconstruction = posteriors.reconstruction(vae, image)
     latents = vae_ops.sample(posterior, n_samples, sigma_scale, seed)
-    if torch.equal(latents, posterior.mean.expand_as(latents)):  # σ-scale 0, or no σ: every z is μ
+    if sigma_scale == 0 or not posterior.has_sigma:  # every z is μ
         samples = reconstruction.expand(n_samples, -1, -1, -1)
     else:
         samples = vae_ops.decode(vae, latents)  # (n, 3, H, W)

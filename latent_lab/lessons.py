@@ -165,9 +165,10 @@ def arithmetic_view(vae, source, file_a, file_b, file_c, strength=1.0, max_side=
     image_a = prepare(vae, file_a, max_side)
     image_b = prepare(vae, file_b, max_side, size=image_a.size)  # B and C take A's size
     image_c = prepare(vae, file_c, max_side, size=image_a.size)
-    mean_a, mean_b, mean_c = (posteriors.get(vae, image).mean for image in (image_a, image_b, image_c))
+    images = image_a, image_b, image_c
+    mean_a, mean_b, mean_c = (posteriors.get(vae, image).mean for image in images)
     result = mean_a + strength * (mean_c - mean_b)  # (1, C, h, w)
-    pictures = vae_ops.decode(vae, torch.cat([result, mean_a, mean_b, mean_c]))
+    reconstructions = [posteriors.reconstruction(vae, image) for image in images]
     summary = {
         "strength": strength,
         "result_norm": result.norm().item(),
@@ -175,8 +176,8 @@ def arithmetic_view(vae, source, file_a, file_b, file_c, strength=1.0, max_side=
         "difference_norm": (mean_c - mean_b).norm().item(),
         "model": model_name(source),
     }
-    return ArithmeticResult(imaging.to_pil(pictures[0]), [imaging.to_pil(p) for p in pictures[1:]],
-                            round_summary(summary))
+    return ArithmeticResult(imaging.to_pil(vae_ops.decode(vae, result)[0]),
+                            [imaging.to_pil(p) for p in reconstructions], round_summary(summary))
 
 
 # 4. Schedulers side by side -------------------------------------------------------------

@@ -74,7 +74,8 @@ def encoder_digest(vae_folder):
     """A digest of the VAE's encoder weights and scaling factor: they alone decide the latents
     (the decoder may change)."""
     weights = load_file(Path(vae_folder) / "diffusion_pytorch_model.safetensors")
-    digest = hashlib.sha256(str(json.loads((Path(vae_folder) / "config.json").read_text())["scaling_factor"]).encode())
+    scale = json.loads((Path(vae_folder) / "config.json").read_text())["scaling_factor"]
+    digest = hashlib.sha256(str(scale).encode())
     for name in sorted(n for n in weights if n.startswith(("encoder.", "quant_conv."))):
         digest.update(name.encode() + weights[name].numpy().tobytes())
     return digest.hexdigest()[:16]
@@ -121,8 +122,7 @@ def export(unet, text_encoder, tokenizer, out, step):
              "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"]}
     (out / "model_index.json").write_text(json.dumps(index, indent=2) + "\n")
     record = {"step": step, "batch": BATCH, "image_size": IMAGE_SIZE, "scenes": SCENES, "noise_offset": NOISE_OFFSET,
-              "ema_decay": EMA_DECAY,
-              "vae_encoder": encoder_digest(EMBEDDED_VAE)}
+              "ema_decay": EMA_DECAY, "vae_encoder": encoder_digest(EMBEDDED_VAE)}
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"exported step {step} to {out}", flush=True)
 
