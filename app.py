@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from latent_lab import digits, generate, imaging, lab, lessons, models, vae as vae_ops
+from latent_lab import digits8 as digits, generate, imaging, lab, lessons, models, vae as vae_ops
 from latent_lab.config import DIGITS_VAE, EXAMPLES, Settings
 
 settings = Settings.from_env()

@@ -11,7 +11,7 @@ import threading
 from PIL import Image
 import torch
 
-from latent_lab import digits, imaging, interpolate, plots, vae as vae_ops
+from latent_lab import digits8 as digits, imaging, interpolate, plots, vae as vae_ops
 
 POSTERIOR_CACHE_SIZE = 32
 MAX_SEED = 2**32 - 1

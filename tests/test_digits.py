@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from latent_lab import digits, lab
+from latent_lab import digits8 as digits, lab
 from latent_lab.config import DIGITS_VAE
 
 

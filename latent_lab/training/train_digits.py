@@ -2,7 +2,7 @@
 
     python -m latent_lab.training.train_digits --minutes 5
 
-A small fully connected VAE (`latent_lab.digits.DigitsVAE`) whose latent has two numbers:
+A small fully connected VAE (`latent_lab.digits8.DigitsVAE`) whose latent has two numbers:
 every digit becomes a point in a plane. Writes config.json, the weights and the held-out test
 digits (test_digits.npz) to --out. Small enough to train from scratch in minutes, so it does
 not resume.
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from latent_lab.config import DIGITS_VAE
-from latent_lab.digits import DigitsVAE, to_pixels
+from latent_lab.digits8 import DigitsVAE, to_pixels
 
 BATCH = 64
 LR = 1e-3
