@@ -5,14 +5,16 @@ FLOPs are counted by torch.utils.flop_counter.FlopCounterMode (convolutions, mat
 attention; one multiply-add is 2 FLOPs). The peak is what a large torch.matmul reaches here.
 """
 
+import contextlib
 import json
+import os
 from pathlib import Path
 import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
-from latent_lab import imaging, vae as vae_ops
+from latent_lab import imaging, models, vae as vae_ops
 
 CONFIG = Path(__file__).resolve().parent / "sd-vae-config.json"  # SD 1.x's vae/config.json
 
@@ -26,10 +28,27 @@ def build_sd_vae(seed=0):
 
 
 def native_bf16():
-    """True when this CPU computes bf16 in hardware (AVX512-BF16 or AMX); without it, oneDNN
-    emulates bf16 and it is many times slower than fp32."""
-    flags = Path("/proc/cpuinfo").read_text().split() if Path("/proc/cpuinfo").exists() else []
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    """True when this CPU computes bf16 in hardware (AVX512-BF16, AMX or ARM's bf16); without it,
+    oneDNN emulates bf16 and it is many times slower than fp32."""
+    return any(flag in models.cpu_flags() for flag in models.BF16_FLAGS)
+
+
+@contextlib.contextmanager
+def forced_precision(bf16):
+    """Run the app's path in bf16 (True) or fp32 (False) whatever models.cpu_bf16() decided;
+    None leaves the decision alone."""
+    if bf16 is None:
+        yield
+        return
+    before = os.environ.get(models.BF16_VARIABLE)
+    os.environ[models.BF16_VARIABLE] = "1" if bf16 else "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[models.BF16_VARIABLE]
+        else:
+            os.environ[models.BF16_VARIABLE] = before
 
 
 def matmul_peak(dtype=torch.float32, size=2048, seconds=2.0):
@@ -69,14 +88,15 @@ def naive_decode(vae, latents):
     return vae.decode(latents).sample  # (1, 3, H, W)
 
 
-# The app's path: latent_lab.vae under inference_mode, on a model placed by latent_lab.models.place.
+# The app's path: latent_lab.vae under inference_mode, on a model placed by latent_lab.models.place,
+# its decoder in the precision models.cpu_bf16() chose (or the one forced by `bf16`).
 def app_encode(vae, image):
     return vae_ops.encode(vae, image).mean  # (1, 4, H/8, W/8), scaled
 
 
-def app_decode(vae, scaled_latents, bf16=False):
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        return vae_ops.decode(vae, scaled_latents)  # (1, 3, H, W) in [-1, 1]
+def app_decode(vae, scaled_latents, bf16=None):
+    with forced_precision(bf16):
+        return vae_ops.decode(vae, scaled_latents)  # (N, 3, H, W) in [-1, 1]
 
 
 def random_picture(side, seed=0):
@@ -91,7 +111,7 @@ def bf16_quality(vae, image):
     """How much bf16 autocast costs in quality when decoding `image`'s posterior mean (dB):
     PSNR of the bf16 decode against the fp32 one, and the picture's PSNR with each."""
     scaled = vae_ops.encode(vae, image).mean
-    fp32, bf16 = app_decode(vae, scaled), app_decode(vae, scaled, bf16=True)
+    fp32, bf16 = app_decode(vae, scaled, bf16=False), app_decode(vae, scaled, bf16=True)
     original = imaging.to_tensor(image)
     return {"bf16_vs_fp32_db": vae_ops.psnr(fp32, bf16), "fp32_reconstruction_db": vae_ops.psnr(original, fp32),
             "bf16_reconstruction_db": vae_ops.psnr(original, bf16)}

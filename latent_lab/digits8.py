@@ -1,7 +1,8 @@
 """The 2-D latent map: a VAE whose whole latent is one point (z1, z2), trained on 8x8
-handwritten digits. Decoding a grid of points draws the map; encoding a digit finds its place.
+handwritten  Decoding a grid of points draws the map; encoding a digit finds its place.
 """
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -12,9 +13,12 @@ import torch
 from torch import nn
 from PIL import Image, ImageDraw, ImageOps
 
+from latent_lab import imaging
+from latent_lab.checks import check_number, model_name, round_summary
+
 LATENT_RANGE = 4.0  # the map spans [-4, 4] on both axes: N(0, 1) and the digits that stray from it
 CELL = 32  # pixels per decoded digit in the map
-# One colour per label (matplotlib's tab10), for the encoded test digits.
+# One colour per label (matplotlib's tab10), for the encoded test 
 LABEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -136,3 +140,34 @@ def digit_from_picture(image):
     square[y:y + bottom - top, x:x + right - left] = grey[top:bottom, left:right]
     small = np.asarray(Image.fromarray((square * 255).astype(np.uint8)).resize((8, 8), Image.BOX), np.float32)
     return (small / max(1.0, small.max()) * 16).round().astype(np.uint8)  # thin strokes: full ink, as in training
+
+
+@dataclass
+class MapResult:
+    map_image: Image.Image
+    picked_image: Image.Image
+    digit_image: Image.Image | None
+    summary: dict
+
+
+def latent_map_view(vae, test_digits, source, grid_size=15, z1=0.0, z2=0.0, file=None):
+    """The digits VAE's latent plane: a grid of decodes with the test digits on top, the decode
+    of the picked point (z1, z2), and where an uploaded digit lands."""
+    grid_size = check_number(grid_size, "Grid size", 5, 25, integer=True)
+    limit = LATENT_RANGE
+    picked = (check_number(z1, "z1", -limit, limit), check_number(z2, "z2", -limit, limit))
+    images, labels = test_digits
+    points = encode(vae, images)
+    summary = {"grid_size": grid_size, "latent_range": [-limit, limit], "picked": list(picked),
+               "test_digits": len(labels), "model": model_name(source)}
+    uploaded, digit_image = None, None
+    if file is not None:
+        ink = digit_from_picture(imaging.load_image(file))
+        uploaded = encode(vae, ink[None])[0]
+        nearest = (points - uploaded).norm(dim=1).argsort()[:5]
+        summary["uploaded_point"] = uploaded.tolist()
+        summary["nearest_labels"] = [int(labels[i]) for i in nearest]
+        digit_image = digit_picture(ink / 16, size=128)
+    map_image = draw_map(vae, grid_size, points.numpy(), labels, picked, uploaded)
+    picked_image = digit_picture(decode(vae, [picked])[0], size=256)
+    return MapResult(map_image, picked_image, digit_image, round_summary(summary))

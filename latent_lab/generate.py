@@ -14,11 +14,14 @@ import time
 import torch
 
 from latent_lab import imaging
-from latent_lab.lab import MAX_SEED, InputError, check_number
+from latent_lab.checks import MAX_SEED, InputError, check_number
 
 PREFERRED_DEFAULTS = ("DPMSolverMultistepScheduler", "EulerDiscreteScheduler", "DDIMScheduler")
 MAX_STEPS = 100
 MAX_GUIDANCE = 20.0
+# The tokenizer reads at most 77 tokens, a few hundred characters: longer text is cut before it is
+# tokenized, so a huge prompt costs no time or memory while others wait.
+MAX_PROMPT_CHARS = 1000
 # A fast (Rust) tokenizer keeps its padding/truncation settings on one shared object, so two
 # threads tokenizing at once can get each other's settings. Requests therefore run one at a time.
 _run_lock = threading.Lock()
@@ -38,6 +41,7 @@ class Request:
     seed: int = 0
     width: int | None = None  # None: the model's own size
     height: int | None = None
+    notes: tuple = ()  # how the request was read, in plain sentences
 
 
 @cache
@@ -83,18 +87,30 @@ def check_request(pipe, request):
              for v, default, name in ((request.width, width, "Width"), (request.height, height, "Height"))]
     if any(size % multiple for size in sizes):
         raise InputError(f"Width and height must be multiples of {multiple}.")
-    if not isinstance(request.prompt, str) or not isinstance(request.negative_prompt or "", str):
-        raise InputError("The prompt must be text.")
+    prompt, prompt_note = cut_prompt(request.prompt, "prompt")
+    negative_prompt, negative_note = cut_prompt(request.negative_prompt, "negative prompt")
     return Request(
-        prompt=request.prompt, negative_prompt=request.negative_prompt or "", scheduler=request.scheduler,
+        prompt=prompt, negative_prompt=negative_prompt, scheduler=request.scheduler,
+        notes=tuple(note for note in (prompt_note, negative_note) if note),
         steps=check_number(request.steps, "Steps", 1, MAX_STEPS, integer=True),
         guidance_scale=check_number(request.guidance_scale, "Guidance scale", 0, MAX_GUIDANCE),
         seed=check_number(request.seed, "Seed", 0, MAX_SEED, integer=True), width=sizes[0], height=sizes[1])
 
 
+def cut_prompt(text, label="prompt"):
+    """(text cut to MAX_PROMPT_CHARS, a note saying so or None); refuses anything but text."""
+    text = "" if text is None else text
+    if not isinstance(text, str):
+        raise InputError(f"The {label} must be text.")
+    if len(text) <= MAX_PROMPT_CHARS:
+        return text, None
+    return text[:MAX_PROMPT_CHARS], (f"The {label} was {len(text):,} characters long; only its first "
+                                     f"{MAX_PROMPT_CHARS:,} were read (the model reads at most 77 tokens).")
+
+
 def prompt_notes(pipe, request):
     """Plain sentences about how the prompt was read (empty, or cut to the tokenizer's limit)."""
-    notes = []
+    notes = list(request.notes)
     if not request.prompt.strip():
         notes.append("Empty prompt: the model draws without any text (unconditional generation).")
     tokenizer = pipe.tokenizer

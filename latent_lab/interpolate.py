@@ -1,6 +1,19 @@
-"""Paths between two latents. Pure tensor functions; t may be a number or a 1-D tensor."""
+"""The Interpolate tab: paths between two latents (lerp and slerp, pure tensor functions where t
+may be a number or a 1-D tensor), the decoded walk between two pictures, and the same walk
+three ways: lerp, slerp and a crossfade of the pixels.
+
+A spatial latent (Stable Diffusion's, 4 numbers per 8x8 patch) describes each patch on its own,
+so a walk between two photos blends patches: its frames sit close to a pixel crossfade of the
+two reconstructions. Every walk reports that distance (dB, higher is closer to a crossfade)."""
+
+from dataclasses import dataclass
+import math
 
 import torch
+
+from latent_lab import imaging, plots, vae as vae_ops
+from latent_lab.cache import posteriors, prepare
+from latent_lab.checks import InputError, check_number, model_name, round_summary
 
 PARALLEL_DOT = 0.9995  # |cos| above this: the vectors are (anti)parallel, slerp is ill-defined
 
@@ -52,3 +65,92 @@ def frames(a, b, steps, method="slerp"):
     if steps < 2:
         raise ValueError("An interpolation needs at least 2 steps (the two ends).")
     return METHODS[method](a, b, torch.linspace(0, 1, steps))
+
+
+def crossfade_distance(pictures):
+    """PSNR (dB) of each frame (N, 3, H, W) against the pixel crossfade of the first and last
+    frame at the same t; None at the ends, which are the crossfade itself."""
+    ts = torch.linspace(0, 1, len(pictures))[:, None, None, None]
+    crossfade = (1 - ts) * pictures[0] + ts * pictures[-1]
+    distances = [vae_ops.psnr(fade, frame) for fade, frame in zip(crossfade, pictures)]
+    # None at the ends, and where a frame equals the crossfade exactly (two equal pictures).
+    return [None, *(d if math.isfinite(d) else None for d in distances[1:-1]), None][:len(pictures)]
+
+
+def _ends(vae, file_a, file_b, max_side):
+    image_a = prepare(vae, file_a, max_side)
+    image_b = prepare(vae, file_b, max_side, size=image_a.size)  # B takes A's size
+    return image_a, image_b
+
+
+@dataclass
+class InterpolateResult:
+    frames: list
+    norm_plot: object
+    summary: dict
+
+
+def interpolate_view(vae, source, file_a, file_b, steps=8, method="slerp", max_side=512):
+    steps = check_number(steps, "Steps", 2, 32, integer=True)
+    if method not in METHODS:
+        raise InputError(f"Method must be 'lerp' or 'slerp', not {str(method)[:40]!r}.")
+    image_a, image_b = _ends(vae, file_a, file_b, max_side)
+    mean_a, mean_b = posteriors.get(vae, image_a).mean[0], posteriors.get(vae, image_b).mean[0]
+    path = frames(mean_a, mean_b, steps, method)  # (steps, C, h, w)
+    # The path starts at μ_A and ends at μ_B exactly: those two frames are the reconstructions.
+    ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)
+    middle = vae_ops.decode(vae, path[1:-1]) if steps > 2 else torch.empty(0, *ends[0].shape)
+    pictures = torch.cat([ends[0][None], middle, ends[1][None]])
+    # Both norm curves, so students see lerp sag and slerp hold the norm (no decoding needed).
+    norms_by_method = {name: frames(mean_a, mean_b, steps, name).flatten(1).norm(dim=1).tolist() for name in METHODS}
+    distance = {method: crossfade_distance(pictures)}
+    figure = plots.walk_figure(norms_by_method, distance, typical_norm=math.sqrt(mean_a.numel()))
+    summary = {"method": method, "steps": steps, "latent_norms": norms_by_method[method],
+               "crossfade_psnr_db": distance, "model": model_name(source)}
+    return InterpolateResult([imaging.to_pil(p) for p in pictures], figure, round_summary(summary))
+
+
+THREE_WAYS = ("lerp", "slerp", "crossfade")
+CAPTIONS = {"lerp": "lerp: straight line between the latents",
+            "slerp": "slerp: along the sphere between the latents",
+            "crossfade": "crossfade: the pixels blended, no latents at all"}
+
+
+@dataclass
+class ThreeWaysResult:
+    frames: dict  # method -> list of pictures from A to B
+    rows: list  # (strip picture, caption) per method
+    norm_plot: object
+    summary: dict
+
+
+def three_ways_view(vae, source, file_a, file_b, steps=8, max_side=512):
+    """The same walk from A to B three ways: lerp and slerp of the latents (decoded), and a plain
+    crossfade of the reconstructions' pixels; ‖z‖ along each (the crossfade's blends are encoded,
+    in one batch, to find theirs) and each frame's distance to the crossfade."""
+    steps = check_number(steps, "Steps", 2, 32, integer=True)
+    image_a, image_b = _ends(vae, file_a, file_b, max_side)
+    mean_a, mean_b = posteriors.get(vae, image_a).mean[0], posteriors.get(vae, image_b).mean[0]
+    ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)
+
+    # 1. Two walks in latent space, their middle frames decoded together.
+    paths = {name: frames(mean_a, mean_b, steps, name) for name in ("lerp", "slerp")}  # (steps, C, h, w)
+    middles = vae_ops.decode(vae, torch.cat([path[1:-1] for path in paths.values()])).split(steps - 2)
+    pictures = {name: torch.cat([ends[0][None], middle, ends[1][None]]) for name, middle in zip(paths, middles)}
+
+    # 2. A walk in pixel space: blend the reconstructions, then ask the encoder where each blend lands.
+    ts = torch.linspace(0, 1, steps)[:, None, None, None]
+    pictures["crossfade"] = (1 - ts) * ends[0] + ts * ends[1]
+    blends = [imaging.to_pil(p) for p in pictures["crossfade"][1:-1]]
+    middle = vae_ops.encode_batch(vae, blends) if blends else torch.empty(0, *mean_a.shape)
+    crossfade_latents = torch.cat([mean_a[None], middle, mean_b[None]])
+
+    norms = {name: path.flatten(1).norm(dim=1).tolist() for name, path in paths.items()}
+    norms["crossfade"] = crossfade_latents.flatten(1).norm(dim=1).tolist()
+    distance = {name: crossfade_distance(pictures[name]) for name in ("lerp", "slerp")}
+    figure = plots.walk_figure(norms, distance, typical_norm=math.sqrt(mean_a.numel()))
+    strips = {name: [imaging.to_pil(p) for p in pictures[name]] for name in THREE_WAYS}
+    rows = [(imaging.strip(strips[name]), CAPTIONS[name]) for name in THREE_WAYS]
+    summary = {"methods": list(THREE_WAYS), "steps": steps, "latent_norms": round_summary(norms),
+               "crossfade_psnr_db": round_summary(distance), "model": model_name(source)}
+    return ThreeWaysResult(strips, rows, figure, round_summary(summary))

@@ -133,3 +133,27 @@ def offset_change_figure(offsets, changes, unit):
     ax.set_ylim(bottom=0)
     ax.set_title("How much the picture moves away from its reconstruction", fontsize=10)
     return figure
+
+
+def walk_figure(norms_by_method, crossfade_db_by_method, typical_norm=None):
+    """Left: ‖z‖ along each path. Right: how close each decoded frame is to a plain pixel
+    crossfade of the two ends (dB; above about 30 the two look the same)."""
+    figure = new_figure(9.0, 3.2)
+    left, right = figure.subplots(1, 2)
+    for method, norms in norms_by_method.items():
+        left.plot(np.linspace(0, 1, len(norms)), norms, marker="o", ms=3, label=method)
+    if typical_norm:
+        left.axhline(typical_norm, ls="--", color="grey", lw=1, label="√dim (typical ‖z‖ under N(0, I))")
+    left.set(xlabel="t (0 = image A, 1 = image B)", ylabel="‖z‖")
+    left.set_title("Latent norm along the path", fontsize=10)
+    left.legend(frameon=False, fontsize=8)
+    for method, distances in crossfade_db_by_method.items():
+        ts = np.linspace(0, 1, len(distances))
+        points = [(t, d) for t, d in zip(ts, distances) if d is not None]
+        if points:
+            right.plot(*zip(*points), marker="o", ms=3, label=method)
+    right.axhline(30, ls="--", color="grey", lw=1, label="30 dB: looks the same")
+    right.set(xlabel="t (0 = image A, 1 = image B)", ylabel="dB from the crossfade (higher = closer)")
+    right.set_title("How close each frame is to a pixel crossfade", fontsize=10)
+    right.legend(frameon=False, fontsize=8)
+    return figure

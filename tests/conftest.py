@@ -85,9 +85,53 @@ def app_url(tiny_pipeline_folder):
     pipeline is the embedded one when this checkout has one, else a tiny one made here."""
     import dataclasses
     import app
+    from ui import common
     from latent_lab.config import EMBEDDED_PIPELINE
     if not (EMBEDDED_PIPELINE / "model_index.json").exists():
-        app.settings = dataclasses.replace(app.settings, pipeline=str(tiny_pipeline_folder))
+        common.settings = dataclasses.replace(common.settings, pipeline=str(tiny_pipeline_folder))
     demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
     yield demo.local_url
     demo.close()
+
+
+SOURCE = "tiny-test-vae"  # how the tiny VAE is named in summaries
+
+
+def pixels(picture):
+    return np.asarray(picture, dtype=np.int16)
+
+
+def close(first, second, tolerance=2):
+    """Equal up to float rounding (pictures decoded in different batches)."""
+    return np.abs(pixels(first) - pixels(second)).max() <= tolerance
+
+
+@pytest.fixture
+def two_files(tmp_path):
+    a, b = tmp_path / "a.png", tmp_path / "b.jpg"
+    photo_like(96, 64, seed=1).save(a)
+    photo_like(120, 90, seed=2).save(b)
+    return a, b
+
+
+@pytest.fixture
+def files(tmp_path):
+    a, b, c = tmp_path / "a.png", tmp_path / "b.jpg", tmp_path / "c.png"
+    photo_like(96, 64, seed=1).save(a)
+    photo_like(120, 90, seed=2).save(b)
+    photo_like(64, 64, seed=3).save(c)
+    return a, b, c
+
+
+@pytest.fixture(scope="module")
+def point_vae():
+    """A tiny autoencoder without σ."""
+    from latent_lab.training.train_vae import make_point_posterior
+    vae = make_tiny_vae(seed=1)
+    make_point_posterior(vae)
+    return vae
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return make_tiny_pipeline(make_tiny_vae())

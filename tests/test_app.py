@@ -1,6 +1,7 @@
 """The real app on its embedded VAE, called through its public API with gradio_client."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,15 +128,15 @@ def test_generate_refuses_unknown_schedulers_and_allows_an_empty_prompt(client):
 
 
 def test_the_model_selector_switches_the_vae():
-    import app
-    _reconstruction, _plot, summary = app.on_encode(PHOTO, "latent-lab-ae")
+    from ui import channels, encode, sample
+    _reconstruction, _plot, summary = encode.on_encode(PHOTO, "latent-lab-ae")
     assert summary["model"] == "latent-lab-ae"
     assert summary["sigma_mean"] is None and "no σ" in summary["note"]  # a plain autoencoder: one point
-    _samples, _plot, sampled = app.on_sample(PHOTO, 3, 2.0, 0, "latent-lab-ae")
+    _samples, _plot, sampled = sample.on_sample(PHOTO, 3, 2.0, 0, "latent-lab-ae")
     assert sampled["pixel_std_mean"] == 0 and "no σ" in sampled["note"]
-    assert app.on_channels(PHOTO, "latent-lab-vae-strong-kl")[-1]["model"] == "latent-lab-vae-strong-kl"
+    assert channels.on_channels(PHOTO, "latent-lab-vae-strong-kl")[-1]["model"] == "latent-lab-vae-strong-kl"
     with pytest.raises(Exception, match="Unknown model 'nope'. Choose one of: latent-lab-ae"):
-        app.on_encode(PHOTO, "nope")
+        encode.on_encode(PHOTO, "nope")
 
 
 def test_compare_puts_the_family_side_by_side(client):
@@ -216,16 +217,29 @@ def test_scheduler_comparison_and_anatomy(client):
 
 
 def test_a_lesson_saves_a_tab_and_opens_it_again(tmp_path):
-    import app
-    layout = [("sample", "picture", True), ("sample", "n_samples", False), ("sample", "seed", False),
-              ("encode", "picture", True)]
-    path, message = app.on_save_lesson(layout, "sample", "latent-lab-vae", PHOTO, 5, 42, OTHER)
+    import gradio as gr
+    from ui import common, lessons
+    with gr.Blocks():
+        fields = {"sample": dict(picture=common.image_input("p"), n_samples=gr.Slider(1, 16, step=1),
+                                 seed=gr.Number(precision=0, minimum=0)),
+                  "encode": dict(picture=common.image_input("p"))}
+    layout = [(view, name, isinstance(c, common.ImageFile)) for view, named in fields.items() for name, c in named.items()]
+    titles = {"sample": "Sample", "encode": "Encode"}
+    photo, other = Path(PHOTO).read_bytes(), Path(OTHER).read_bytes()  # as ImageFile hands them over
+    path, message = lessons.on_save_lesson(layout, tuple(fields), "sample", "latent-lab-vae", photo, 5, 42, other)
     assert "1 picture" in message
-    tabs, view, model, picture, n_samples, seed, other, status = app.on_open_lesson(layout, path)
+    lesson = Path(path).read_bytes()
+    tabs, view, model, picture, n_samples, seed, other, status = lessons.on_open_lesson(fields, titles, lesson)
     assert view == "sample" and model == "latent-lab-vae" and (n_samples, seed) == (5, 42)
-    assert np.array_equal(pixels(picture), pixels(PHOTO)) and "sample" in status
+    assert np.array_equal(pixels(picture), pixels(PHOTO)) and "Sample" in status
     assert other == {"__type__": "update"}  # the other tabs are left alone
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "latent-lab-lesson", "version": 1, "view": "rm -rf", "settings": {}, "pictures": {}}')
-    with pytest.raises(Exception, match="Unknown view"):
-        app.on_open_lesson(layout, str(bad))
+    bad = b'{"format": "latent-lab-lesson", "version": 1, "view": "rm -rf", "settings": {}, "pictures": {}}'
+    with pytest.raises(Exception, match="does not have"):
+        lessons.on_open_lesson(fields, titles, bad)
+    # Every setting is checked against the widget it fills, when the file is opened.
+    for change, message in ((b'"n_samples": 5', b'"n_samples": 99'), (b'"seed": 42', b'"seed": -1'),
+                            (b'"seed": 42', b'"seed": 4.5'), (b'"model": "latent-lab-vae"', b'"model": "nope"'),
+                            (b'"seed": 42', b'"seed": 42, "speed": 1')):
+        assert change in lesson, change
+        with pytest.raises(gr.Error):
+            lessons.on_open_lesson(fields, titles, lesson.replace(change, message))

@@ -5,7 +5,8 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from latent_lab import digits8 as digits, lab
+from latent_lab import digits8 as digits
+from latent_lab.checks import InputError
 from latent_lab.config import DIGITS_VAE
 
 
@@ -66,7 +67,7 @@ def test_latent_map_view(tiny_digits_vae, tmp_path):
     picture = Image.new("RGB", (64, 64), "white")
     ImageDraw.Draw(picture).ellipse([12, 8, 52, 56], outline="black", width=6)  # a "0"
     picture.save(drawn)
-    result = lab.latent_map_view(tiny_digits_vae, test_digits, "tiny", grid_size=7, z1=1.5, z2=-0.5, file=drawn)
+    result = digits.latent_map_view(tiny_digits_vae, test_digits, "tiny", grid_size=7, z1=1.5, z2=-0.5, file=drawn)
     assert result.map_image.size == (7 * digits.CELL, 7 * digits.CELL)
     assert result.picked_image.size == (256, 256)
     summary = result.summary
@@ -78,8 +79,8 @@ def test_latent_map_view(tiny_digits_vae, tmp_path):
     expected = np.asarray(digits.digit_picture(digits.decode(tiny_digits_vae, digits.grid_points(7)[:1])[0]))
     assert (corner == expected).all(axis=2).mean() > 0.8  # a test digit's dot may cover a little of it
     for bad in [dict(grid_size=3), dict(z1=9.0), dict(z2=float("nan"))]:
-        with pytest.raises(lab.InputError):
-            lab.latent_map_view(tiny_digits_vae, test_digits, "tiny", **{"grid_size": 7, **bad})
+        with pytest.raises(InputError):
+            digits.latent_map_view(tiny_digits_vae, test_digits, "tiny", **{"grid_size": 7, **bad})
 
 
 @pytest.mark.skipif(not (DIGITS_VAE / "config.json").exists(), reason="the digits model is not trained yet")

@@ -3,7 +3,7 @@ import pytest
 
 from latent_lab import generate, models
 from latent_lab.generate import Request
-from latent_lab.lab import InputError
+from latent_lab.checks import InputError
 
 
 @pytest.fixture(scope="module")

@@ -105,7 +105,7 @@ def test_odd_but_valid_pictures_are_normalised_and_accepted(client, tmp_path):
 @pytest.mark.parametrize("api_name, arguments, message", [
     ("/sample", (PHOTO, 4, 1e6, 0), "maximum|σ-scale"),
     ("/sample", (PHOTO, 4, 1.0, 2**40), "maximum|Seed"),
-    ("/traverse", (PHOTO, 9, -3, 3, 5, "spread", ""), "Channel must be a whole number from 0 to 3"),
+    ("/traverse", (PHOTO, 9, -3, 3, 5, "spread", ""), "greater than maximum value 3|Channel must be a whole number from 0 to 3"),
     ("/traverse", (PHOTO, 0, -3, 3, 5, "furlongs", ""), "furlongs|Unit|choices"),
     ("/arithmetic", (PHOTO, PHOTO, PHOTO, 99), "maximum|Strength"),
     ("/latent_map", (9, 1e9, 0, None), "maximum|z1"),

@@ -11,12 +11,15 @@ from latent_lab.imaging import ImageError, fit_to_model, load_image, to_pil, to_
 from tests.conftest import photo_like
 
 
-def png_header_only(width, height):
-    """A PNG that declares width x height pixels but carries almost no data (a 'bomb')."""
+def png_header_only(width, height, first_chunk=b""):
+    """A PNG that declares width x height pixels but carries almost no data (a 'bomb'); with
+    `first_chunk`, an ancillary chunk of that text comes before the header (Pillow still opens it)."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    before = chunk(b"tEXt", b"note\0" + first_chunk) if first_chunk else b""
+    return (b"\x89PNG\r\n\x1a\n" + before + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16))
+            + chunk(b"IEND", b""))
 
 
 def saved(image, tmp_path, name, **options):

@@ -106,11 +106,12 @@ def test_eight_clients_at_once_get_the_answers_they_get_alone(app_url, small_fil
 def another_app(monkeypatch):
     """Starts another instance of the app with some settings changed; closes it after the test."""
     import app
+    from ui import common
 
     started = []
 
     def start(**changes):
-        monkeypatch.setattr(app, "settings", dataclasses.replace(app.settings, **changes))
+        monkeypatch.setattr(common, "settings", dataclasses.replace(common.settings, **changes))
         started.append(app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True))
         return started[-1].local_url
     yield start

@@ -2,24 +2,21 @@
 spaces.GPU; elsewhere they run as they are."""
 
 from functools import wraps
-import importlib.util
+import importlib
 import inspect
-from pathlib import Path
 import sys
 import types
 
+from PIL import Image
 import pytest
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 
-
-def load_app_as(name, monkeypatch):
-    """A fresh copy of app.py's module, built with whatever `spaces` is importable now."""
-    spec = importlib.util.spec_from_file_location(name, APP)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)  # gradio reads its classes' source
-    spec.loader.exec_module(module)
-    return module
+def fresh_ui(monkeypatch):
+    """Fresh copies of ui.common, ui.encode and ui.generate, built with whatever `spaces` is
+    importable now (the decorator is chosen when ui.common is imported)."""
+    for name in ("ui.common", "ui.encode", "ui.generate"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    return [importlib.import_module(name) for name in ("ui.common", "ui.encode", "ui.generate")]
 
 
 @pytest.fixture
@@ -40,15 +37,15 @@ def fake_spaces(monkeypatch):
 
 
 def test_model_handlers_run_under_spaces_gpu(fake_spaces, photo_file, monkeypatch):
-    on_zero_gpu = load_app_as("app_on_zero_gpu", monkeypatch)
-    reconstruction, _, summary = on_zero_gpu.on_encode(str(photo_file))
-    assert reconstruction.size == tuple(summary["image_size"])
-    on_zero_gpu.on_schedulers()  # lists names, runs no model
+    _common, encode, generate = fresh_ui(monkeypatch)
+    reconstruction, _, summary = encode.on_encode(str(photo_file))
+    assert Image.open(reconstruction).size == tuple(summary["image_size"])
+    generate.on_schedulers()  # lists names, runs no model
     assert fake_spaces.calls == ["on_encode"]
 
 
 def test_without_spaces_handlers_are_left_alone(monkeypatch):
     monkeypatch.setitem(sys.modules, "spaces", None)  # import spaces -> ImportError
-    plain = load_app_as("app_without_spaces", monkeypatch)
-    assert plain.gpu_decorator()(len) is len
-    assert plain.on_encode.__wrapped__ is inspect.unwrap(plain.on_encode)  # friendly's wrapper alone
+    common, encode, _generate = fresh_ui(monkeypatch)
+    assert common.gpu_decorator()(len) is len
+    assert encode.on_encode.__wrapped__ is inspect.unwrap(encode.on_encode)  # friendly's wrapper alone

@@ -1,0 +1,173 @@
+"""The 2-number maps: a plane of a 2-number latent drawn as a grid of decodes, with the test
+digits on it as dots coloured by label, the prior's 1σ/2σ/3σ circles, and marks for a digit.
+
+A Plane is a square window onto (z1, z2); it converts latent points to the map picture's pixels
+and back (for clicks). The autoencoder and the VAE are shown side by side over the prior's ±3,
+or each over the range of its own codes.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import torch
+from PIL import ImageDraw
+
+from latent_lab import plots
+from latent_lab.checks import InputError, check_number
+from latent_lab.digits import classifier, latents, pictures
+from latent_lab.digits.models import check_name, load, names
+
+PRIOR_EXTENT = 3.0  # the prior view: z1, z2 in [-3, 3]
+CELLS = 20  # decodes per side of a map
+CELL = 28  # pixels per decode: the models' own resolution
+MIN_CELLS, MAX_CELLS = 5, 40
+PRIOR_SAMPLES, PRIOR_SEED = 1024, 0
+EXTENTS = ("prior", "codes")
+# One colour per label (matplotlib's tab10), for the test digits' dots.
+LABEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+PRIOR_COLOUR, MARK_COLOUR = "#ffd166", "#ff3b3b"
+
+
+@dataclass(frozen=True)
+class Plane:
+    """The square [z1 - half, z1 + half] x [z2 - half, z2 + half] of a 2-number latent, drawn as
+    cells x cells decodes of CELL pixels each; z2 grows upwards, as on paper."""
+    centre: tuple = (0.0, 0.0)
+    half: float = PRIOR_EXTENT
+    cells: int = CELLS
+
+    @property
+    def side(self):
+        return self.cells * CELL  # pixels
+
+    @property
+    def span(self):
+        """[z1 min, z1 max, z2 min, z2 max]: the window in latent units (also matplotlib's extent)."""
+        (z1, z2), half = self.centre, self.half
+        return [z1 - half, z1 + half, z2 - half, z2 + half]
+
+    def points(self):
+        """The cells' centres, (cells², 2), row by row from the top left."""
+        offsets = ((np.arange(self.cells) + 0.5) / self.cells * 2 - 1) * self.half
+        z1, z2 = np.meshgrid(self.centre[0] + offsets, self.centre[1] - offsets)
+        return np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
+
+    def to_pixel(self, z1, z2):
+        """Latent point -> (x, y) in the map picture's pixels."""
+        z1_min, _, _, z2_max = self.span
+        scale = self.side / (2 * self.half)
+        return (z1 - z1_min) * scale, (z2_max - z2) * scale
+
+    def to_latent(self, x, y):
+        """(x, y) pixels of the map picture -> the latent point (z1, z2) under them."""
+        z1_min, _, _, z2_max = self.span
+        scale = self.side / (2 * self.half)
+        return z1_min + x / scale, z2_max - y / scale
+
+
+def check_map_model(name):
+    """`name` if it is a 2-number model, else an InputError naming those."""
+    return check_name(name, names(latent_dim=2))
+
+
+def plane_for(name, extent="prior", cells=CELLS):
+    """The prior's ±3 ("prior"), or a square around all of the model's test codes ("codes")."""
+    if extent not in EXTENTS:
+        raise InputError(f"The map's extent must be 'prior' (the prior's ±3) or 'codes' (the model's own range), not {extent!r}.")
+    cells = check_number(cells, "The map's number of cells a side", MIN_CELLS, MAX_CELLS, integer=True)
+    if extent == "prior":
+        return Plane(cells=cells)
+    codes = latents.test_codes(load(name))[0].numpy()
+    low, high = codes.min(axis=0), codes.max(axis=0)
+    centre = tuple(float(v) for v in (low + high) / 2)
+    return Plane(centre, float((high - low).max()) / 2 * 1.1, cells)
+
+
+def prior_z(count=PRIOR_SAMPLES, dim=2, seed=PRIOR_SEED):
+    """z ~ N(0, I), (count, dim), the same for the same seed."""
+    return torch.randn(count, dim, generator=torch.Generator().manual_seed(seed))
+
+
+def _ellipse(draw, plane, centre, radii, colour, width):
+    (x, y), scale = plane.to_pixel(*centre), plane.side / (2 * plane.half)
+    rx, ry = radii[0] * scale, radii[1] * scale
+    draw.ellipse([x - rx, y - ry, x + rx, y + ry], outline=colour, width=width)
+
+
+@cache
+def base_map(name, extent="prior", cells=CELLS):
+    """(plane, map picture, summary) of a 2-number model; drawn once per view, then copied."""
+    model = load(check_map_model(name))
+    plane = plane_for(name, extent, cells)
+    cells = plane.cells
+    # 1. Decode every cell's centre and paste the decodes in a grid.
+    inks = latents.decode(model, plane.points())  # (cells², 28, 28)
+    picture = pictures.grid_picture([inks[row * cells:(row + 1) * cells] for row in range(cells)], scale=1)
+    draw = ImageDraw.Draw(picture)
+    # 2. The prior's 1σ, 2σ, 3σ circles; the test digits as dots coloured by label.
+    for radius in (1, 2, 3):
+        _ellipse(draw, plane, (0, 0), (radius, radius), PRIOR_COLOUR, 1)
+    codes, labels = latents.test_codes(model)
+    for (z1, z2), label in zip(codes.tolist(), labels):
+        x, y = plane.to_pixel(z1, z2)
+        draw.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=LABEL_COLOURS[label], outline="white")
+    # 3. The numbers: the codes' spread, what the prior's samples decode to, the clear cells.
+    summary = {"model": name, "kind": model.config.kind, "span": plane.span,
+               "code_std": codes.std(dim=0).tolist(),
+               "prior_label_mix": classifier.label_mix(latents.decode(model, prior_z())),
+               "clear_share": classifier.digit_likeness(inks)}
+    return plane, picture, summary
+
+
+def map_view(extent="prior", cells=CELLS):
+    """The autoencoder's and the VAE's 2-number maps: {name: (plane, picture copy, summary)}."""
+    views = {}
+    for name in names(latent_dim=2):
+        plane, picture, summary = base_map(name, extent, cells)
+        views[name] = (plane, picture.copy(), summary)
+    return views
+
+
+def mark(picture, plane, mu, sigma=None):
+    """Draw a digit's μ on a map picture (a ring), and its σ as 1σ and 2σ ellipses, in place."""
+    draw = ImageDraw.Draw(picture)
+    if sigma is not None:
+        for k in (1, 2):
+            _ellipse(draw, plane, mu, (k * sigma[0], k * sigma[1]), MARK_COLOUR, 2)
+    x, y = plane.to_pixel(*mu)
+    draw.ellipse([x - 7, y - 7, x + 7, y + 7], outline="black", width=4)
+    draw.ellipse([x - 6, y - 6, x + 6, y + 6], outline=MARK_COLOUR, width=2)
+    return picture
+
+
+def map_figure(views):
+    """The maps side by side with axes in latent units: a matplotlib Figure."""
+    figure = plots.new_figure(5.2 * len(views), 5.4)
+    for ax, (name, (plane, picture, summary)) in zip(figure.subplots(1, len(views), squeeze=False)[0], views.items()):
+        ax.imshow(picture, extent=plane.span, interpolation="nearest")
+        ax.set_title(f"{name}: {summary['clear_share']:.0%} of cells are clear digits", fontsize=10)
+        ax.set_xlabel("z1")
+        ax.set_ylabel("z2")
+    return figure
+
+
+def decode_point(name, z1, z2):
+    """The decode of one point of a 2-number model's plane: (picture, summary)."""
+    model = load(check_map_model(name))
+    z = [check_number(z1, "z1", -latents.MAX_VALUE, latents.MAX_VALUE),
+         check_number(z2, "z2", -latents.MAX_VALUE, latents.MAX_VALUE)]
+    ink = latents.decode(model, [z])
+    labels, confidences = classifier.classify(None, ink)
+    return pictures.to_picture(ink[0], scale=8), {"model": name, "z": z, "label": classifier.label_name(labels[0]),
+                                                  "confidence": float(confidences[0])}
+
+
+def click_to_latent(name, x, y, extent="prior", cells=CELLS):
+    """The latent point (z1, z2) under pixel (x, y) of `name`'s map picture."""
+    plane = base_map(name, extent, cells)[0]
+    x = check_number(x, "x", 0, plane.side)
+    y = check_number(y, "y", 0, plane.side)
+    return plane.to_latent(x, y)
+

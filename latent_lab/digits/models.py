@@ -1,0 +1,123 @@
+"""The digits family's networks, and one cached loader by name.
+
+One small convolutional encoder/decoder with a vector latent, as a plain autoencoder ("ae": the
+encoder gives one point μ) or a VAE ("vae": μ and log σ², trained with a KL weight), and a small
+digit classifier. All are diffusers models (config.json + safetensors). They are tiny: they run
+on the CPU, in fp32.
+"""
+
+from functools import cache
+
+from diffusers import ConfigMixin, ModelMixin
+from diffusers.configuration_utils import register_to_config
+import numpy as np
+import torch
+from torch import nn
+
+from latent_lab.config import ASSETS
+from latent_lab.checks import InputError
+
+MODELS = ASSETS / "models"
+TEST_DIGITS = MODELS / "digits-test" / "test_digits.npz"
+# (name, kind, latent_dim, kl_weight): the family, in the order the app lists it.
+FAMILY = (
+    ("digits-ae-2d", "ae", 2, 0.0),
+    ("digits-vae-2d", "vae", 2, 1.0),
+    ("digits-ae-16", "ae", 16, 0.0),
+    ("digits-vae-16", "vae", 16, 1.0),
+    ("digits-vae-16-strong", "vae", 16, 4.0),
+)
+CLASSIFIER = "digits-classifier"
+NO_DIGIT = 10  # the classifier's eleventh class: noise, blobs, scribbles, empty, two digits at once
+
+
+class DigitsAutoencoder(ModelMixin, ConfigMixin):
+    """A 28x28 digit <-> a vector of `latent_dim` numbers. kind "vae": the encoder gives μ and
+    log σ² (trained with `kl_weight`); kind "ae": it gives μ only (no σ, no KL)."""
+
+    @register_to_config
+    def __init__(self, kind="vae", latent_dim=16, kl_weight=1.0, channels=32, hidden=128):
+        super().__init__()
+        if kind not in ("ae", "vae"):
+            raise ValueError(f"kind must be 'ae' or 'vae', not {kind!r}.")
+        outputs = 2 * latent_dim if kind == "vae" else latent_dim
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, channels, 4, stride=2, padding=1), nn.SiLU(),  # (N, C, 14, 14)
+            nn.Conv2d(channels, channels, 4, stride=2, padding=1), nn.SiLU(),  # (N, C, 7, 7)
+            nn.Flatten(), nn.Linear(channels * 49, hidden), nn.SiLU(),
+            nn.Linear(hidden, outputs))  # (N, 2d) or (N, d)
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, hidden), nn.SiLU(),
+            nn.Linear(hidden, channels * 49), nn.SiLU(), nn.Unflatten(1, (channels, 7, 7)),
+            nn.ConvTranspose2d(channels, channels, 4, stride=2, padding=1), nn.SiLU(),  # (N, C, 14, 14)
+            nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1))  # (N, 1, 28, 28) logits
+
+    def encode(self, pixels):
+        """(N, 28, 28) in [0, 1] -> μ (N, d) and log σ² (N, d), or μ and None for an autoencoder."""
+        out = self.encoder(pixels[:, None])
+        if self.config.kind == "ae":
+            return out, None
+        mean, logvar = out.chunk(2, dim=1)
+        return mean, logvar.clamp(-20, 10)
+
+    def decode_logits(self, z):
+        """(N, d) -> (N, 28, 28) logits: each pixel's ink is sigmoid(logit), a Bernoulli mean."""
+        return self.decoder(z)[:, 0]
+
+    def decode(self, z):
+        """(N, d) -> (N, 28, 28) ink in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(z))
+
+
+class DigitClassifier(ModelMixin, ConfigMixin):
+    """A 28x28 picture -> 11 logits: the digits 0-9 and NO_DIGIT."""
+
+    @register_to_config
+    def __init__(self, classes=11, channels=(16, 32, 64), hidden=64):
+        super().__init__()
+        layers, width = [], 1
+        for out in channels:  # 28 -> 14 -> 7 -> 3
+            layers += [nn.Conv2d(width, out, 3, padding=1), nn.SiLU(), nn.MaxPool2d(2)]
+            width = out
+        self.net = nn.Sequential(*layers, nn.Flatten(), nn.Linear(width * 9, hidden), nn.SiLU(),
+                                 nn.Linear(hidden, classes))
+
+    def forward(self, pixels):
+        """(N, 28, 28) in [0, 1] -> (N, classes) logits."""
+        return self.net(pixels[:, None])
+
+
+def family():
+    """The family for the model selector and /digits_models, in a fixed order."""
+    return [{"name": name, "kind": kind, "latent_dim": dim, "kl_weight": kl} for name, kind, dim, kl in FAMILY]
+
+
+def names(latent_dim=None):
+    """The family's names (those with `latent_dim` numbers, when given)."""
+    return [name for name, _, dim, _ in FAMILY if latent_dim in (None, dim)]
+
+
+def check_name(name, known=None):
+    """`name` if it is one of `known` (default: the family), else an InputError listing them."""
+    known = names() if known is None else known
+    if name not in known:
+        raise InputError(f"Unknown digits model {str(name)[:60]!r}. Choose one of: {', '.join(known)}.")
+    return name
+
+
+@cache
+def load(name):
+    """The model called `name` (one of the family, or CLASSIFIER), loaded once, in eval mode."""
+    check_name(name, names() + [CLASSIFIER])
+    kind = DigitClassifier if name == CLASSIFIER else DigitsAutoencoder
+    model = kind.from_pretrained(MODELS / name, torch_dtype=torch.float32, use_safetensors=True)
+    return model.eval().requires_grad_(False)
+
+
+@cache
+def test_digits():
+    """The held-out digits shipped with the app: images (N, 28, 28) uint8, light ink on black, and labels (N,)."""
+    with np.load(TEST_DIGITS) as data:
+        images, labels = data["images"], data["labels"].astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False  # shared by every request
+    return images, labels

@@ -1,0 +1,197 @@
+"""What every tab shares: the settings, the picture input that checks uploads, error handling,
+the ZeroGPU decorator, the models, and the writers of the files handed to Gradio."""
+
+from functools import wraps
+import inspect
+import logging
+import os
+from pathlib import Path
+import tempfile
+import threading
+import time
+
+import gradio as gr
+from PIL import Image
+
+from latent_lab import generate, imaging, models
+from latent_lab.checks import InputError
+from latent_lab.config import EXAMPLES, Settings
+
+settings = Settings.from_env()  # tests replace it before the app is built
+EXAMPLE_IMAGES = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
+EXAMPLE_PAIRS = [EXAMPLE_IMAGES[i:i + 2] for i in range(0, len(EXAMPLE_IMAGES) - 1, 2)]
+# ImageError and InputError are ValueErrors: bad input, told in the user's terms.
+EXPECTED_ERRORS = (ValueError, models.ModelUnavailableError, generate.GenerationError)
+SOMETHING_WENT_WRONG = "Something went wrong on the server with this request. Try again, or with other settings."
+log = logging.getLogger("latent_lab.ui")
+
+
+class ImageFile(gr.Image):
+    """A picture input that hands the handler the upload's bytes, read only from the folder where
+    Gradio keeps what it received; our loader (imaging.load_image) then checks the picture."""
+
+    is_template = True  # drawn by the browser exactly as gr.Image
+
+    def preprocess(self, payload):
+        if payload is None:
+            return None
+        try:
+            return imaging.read_upload(payload.path, [self.GRADIO_CACHE])
+        except imaging.ImageError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+
+
+class Page(gr.Blocks):
+    """gr.Blocks whose API callers get a plain sentence when their inputs do not fit an endpoint
+    (too few values, a value of the wrong kind), instead of Gradio's message about its components."""
+
+    async def preprocess_data(self, block_fn, inputs, state, explicit_call=False):
+        try:
+            return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+        except gr.Error:
+            raise
+        except Exception as error:
+            log.info("inputs that do not fit %s: %s", block_fn.name, type(error).__name__)
+            labels = [block.label or type(block).__name__.lower() for block in block_fn.inputs
+                      if not block.stateful and getattr(block, "label", None) is not None]
+            raise gr.Error(f"These inputs do not fit this action: it takes {len(labels)} value(s), in this order: "
+                           f"{'; '.join(labels)}. The README's API table says what each accepts.",
+                           print_exception=False) from None
+
+
+def _user_error(error):
+    if isinstance(error, gr.Error):
+        return error
+    if isinstance(error, EXPECTED_ERRORS):
+        return gr.Error(str(error), print_exception=False)
+    log.exception("unexpected error in a handler")  # the details stay in the server's log
+    return gr.Error(SOMETHING_WENT_WRONG, print_exception=False)
+
+
+def friendly(handler):
+    """Our exceptions become gr.Error with their sentence, anything else a plain sentence (the
+    traceback goes to the log); pictures in the outputs become files we wrote whole."""
+    if inspect.isgeneratorfunction(handler):
+        @wraps(handler)
+        def streaming(*args, **kwargs):
+            try:
+                for outputs in handler(*args, **kwargs):
+                    yield as_files(outputs)
+            except Exception as error:
+                raise _user_error(error) from error
+        return streaming
+
+    @wraps(handler)
+    def wrapped(*args, **kwargs):
+        try:
+            return as_files(handler(*args, **kwargs))
+        except Exception as error:
+            raise _user_error(error) from error
+    return wrapped
+
+
+def gpu_decorator():
+    """`spaces.GPU` where the `spaces` package is installed (ZeroGPU hardware on Hugging Face
+    Spaces, which lends a GPU to one call at a time); elsewhere handlers run as they are."""
+    try:
+        import spaces
+    except ImportError:
+        return lambda handler: handler
+    return spaces.GPU
+
+
+gpu = gpu_decorator()  # on every handler that runs a model
+
+
+def vae(name=None):
+    """The chosen VAE (default: LATENT_LAB_VAE's) and its source, loaded once."""
+    choices = settings.vae_choices()
+    name = name or settings.vae_name
+    if name not in choices:
+        raise InputError(f"Unknown model {str(name)[:80]!r}. Choose one of: {', '.join(choices)}.")
+    return models.load_vae(choices[name]), choices[name]
+
+
+def pipe():
+    return models.load_pipeline(settings.pipeline)
+
+
+# Files handed to Gradio. Gradio names the pictures it saves itself by their content and writes
+# them in place, so two requests making the same picture can serve each other a half-written
+# file. We write every file under a new name and rename it into place when it is whole; Gradio
+# copies such files atomically into its cache at once, so ours are swept after a few minutes.
+FOLDER = Path(tempfile.gettempdir()) / "latent-lab"
+KEEP_SECONDS = 600
+_last_sweep = [0.0]
+_sweep_lock = threading.Lock()
+
+
+def _sweep():
+    with _sweep_lock:
+        if time.time() - _last_sweep[0] < 60:
+            return
+        _last_sweep[0] = time.time()
+    for old in FOLDER.glob("*"):
+        try:
+            if time.time() - old.stat().st_mtime > KEEP_SECONDS:
+                old.unlink()
+        except OSError:
+            pass  # another request swept it first
+
+
+def write_file(save, prefix, suffix):
+    """Write a file with `save(path)` under a new name and return its path once it is whole."""
+    FOLDER.mkdir(exist_ok=True)
+    _sweep()
+    descriptor, partial = tempfile.mkstemp(dir=FOLDER, prefix=f".{prefix}-", suffix=suffix)
+    os.close(descriptor)
+    final = FOLDER / Path(partial).name.lstrip(".")
+    try:
+        save(partial)
+        os.replace(partial, final)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return str(final)
+
+
+def write_picture(picture):
+    """A PNG (lossless: the API's numbers are measured on the pixels) of `picture`."""
+    return write_file(lambda path: picture.save(path, format="PNG", compress_level=1), "picture", ".png")
+
+
+def write_text(text, prefix):
+    return write_file(lambda path: Path(path).write_text(text, encoding="utf-8"), prefix, ".json")
+
+
+def as_files(value):
+    """`value` with every PIL picture in it (also in tuples and lists) replaced by its file."""
+    if isinstance(value, Image.Image):
+        return write_picture(value)
+    if isinstance(value, tuple):
+        return tuple(as_files(item) for item in value)
+    if isinstance(value, list):
+        return [as_files(item) for item in value]
+    return value
+
+
+def image_input(label, **options):
+    return ImageFile(label=label, type="filepath", sources=["upload", "clipboard"], height=300, **options)
+
+
+def picture_and_button(action):
+    """A picture input, the button that acts on it, and the example photos below them."""
+    picture = image_input("Your picture")
+    button = gr.Button(action, variant="primary")
+    gr.Examples(EXAMPLE_IMAGES, inputs=picture)
+    return picture, button
+
+
+def rows_plot_summary(label, plot_label, elem_id, summary_id=None):
+    """A one-column gallery of captioned strips, with a plot and a JSON summary beside each other below it."""
+    rows = gr.Gallery(label=label, columns=1, height="auto", format="png", elem_id=elem_id,
+                      elem_classes=["fit-gallery", "strips"])
+    with gr.Row():
+        plot = gr.Plot(label=plot_label, show_label=False)
+        summary = gr.JSON(label="Summary", elem_id=summary_id or f"{elem_id}-summary")
+    return rows, plot, summary

@@ -1,0 +1,127 @@
+"""Generate: text to image with a choice of scheduler, several schedulers side by side, and the
+parts of the pipeline."""
+
+import random
+
+import gradio as gr
+
+from latent_lab import generate
+from latent_lab.anatomy import anatomy
+from latent_lab.checks import MAX_SEED, model_name
+from latent_lab.schedulers import MAX_SCHEDULERS, compare_schedulers
+from ui import common
+
+TITLE, VIEW, ELEM_ID = "Generate", "generate", "tab-generate"
+
+HELP = """
+**Text to image.** A diffusion model starts from pure noise *in the VAE's latent space* and removes
+a little of it at each step, steered by your prompt; the VAE's decoder then turns the final latent
+into a picture. The previews decode the latent every few steps, so you can watch noise become a
+picture. The **scheduler** decides how big each step is: same seed, different scheduler, a
+different path. The embedded model was trained here on simple scenes (coloured shapes on plain
+backgrounds) and its VAE is the very one you explore in the other tabs.
+"""
+
+ANATOMY_HELP = """
+A diffusion pipeline is a few parts working together: a **tokenizer** cuts the prompt into tokens, the **text encoder**
+turns them into vectors, the **UNet** predicts the noise in a latent given those vectors, the **scheduler** decides how
+much noise to remove at each step, and the **VAE** decodes the final latent into a picture.
+"""
+
+EXAMPLES = ["a red circle on a blue background", "two small yellow stars at the top on a black background",
+            "a big green triangle on the left on a white background", "three pink squares on a cyan background"]
+
+
+def random_seed():
+    return random.randint(0, 2**31 - 1)
+
+
+@common.friendly
+@common.gpu
+def on_generate(prompt, negative_prompt, scheduler, steps, guidance_scale, seed, progress=gr.Progress()):
+    request = generate.Request(prompt, negative_prompt, scheduler, steps, guidance_scale, seed)
+    for kind, picture, extra in generate.stream(common.pipe(), request, model_name(common.settings.pipeline)):
+        if kind == "preview":
+            progress(extra / request.steps, desc=f"denoising: step {extra} of {request.steps}")
+            yield picture, {"status": f"step {extra} of {request.steps}"}
+        else:
+            yield picture, extra
+
+
+@common.friendly
+def on_schedulers():
+    names = list(generate.scheduler_classes(common.pipe()))
+    return gr.Dropdown(choices=names, value=generate.default_scheduler(common.pipe())), {"schedulers": names}
+
+
+@common.friendly
+def on_scheduler_choices():
+    names = list(generate.scheduler_classes(common.pipe()))
+    preferred = [name for name in ("DDIMScheduler", "EulerDiscreteScheduler", "DPMSolverMultistepScheduler") if name in names]
+    return gr.Dropdown(choices=names, value=preferred or names[:3])
+
+
+@common.friendly
+@common.gpu
+def on_compare_schedulers(prompt, names, steps, guidance_scale, seed):
+    result = compare_schedulers(common.pipe(), prompt, names, steps, guidance_scale, seed,
+                                model_name(common.settings.pipeline))
+    return result.gallery, result.summary
+
+
+@common.friendly
+def on_anatomy():
+    return anatomy(common.pipe())
+
+
+def build(page):
+    gr.Markdown(HELP)
+    with gr.Row():
+        with gr.Column(scale=1):
+            prompt = gr.Textbox(label="Prompt", value="a red circle on a blue background", lines=2,
+                                max_length=generate.MAX_PROMPT_CHARS)
+            negative_prompt = gr.Textbox(label="Negative prompt (what to steer away from)", lines=1,
+                                         max_length=generate.MAX_PROMPT_CHARS)
+            scheduler = gr.Dropdown(label="Scheduler", choices=[], value=generate.PREFERRED_DEFAULTS[0],
+                                    allow_custom_value=True)  # choices come when the tab opens
+            steps = gr.Slider(1, generate.MAX_STEPS, value=20, step=1, label="Denoising steps")
+            guidance_scale = gr.Slider(0, generate.MAX_GUIDANCE, value=5.0, step=0.5,
+                                       label="Guidance scale (how strongly to follow the prompt)")
+            with gr.Row():
+                seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+                random_button = gr.Button("Random seed", size="sm")
+            button = gr.Button("Generate", variant="primary")
+            gr.Examples([[p] for p in EXAMPLES], inputs=prompt)
+        with gr.Column(scale=1):
+            generated = gr.Image(label="Picture (previews while denoising)", type="filepath", format="png",
+                                 height=400, interactive=False, elem_id="generated")
+            with gr.Row():
+                to_encode = gr.Button("Send to Encode", size="sm")
+                to_interpolate = gr.Button("Send to Interpolate (as A)", size="sm")
+            summary = gr.JSON(label="Summary", elem_id="generate-summary")
+    random_button.click(random_seed, None, seed, api_visibility="private")
+    button.click(on_generate, [prompt, negative_prompt, scheduler, steps, guidance_scale, seed], [generated, summary],
+                 api_name="generate")
+    to_encode.click(lambda picture: (picture, gr.Tabs(selected="encode")), generated,
+                    [page.shared["encode.picture"], page.tabs], api_visibility="private")
+    to_interpolate.click(lambda picture: (picture, gr.Tabs(selected="interpolate")), generated,
+                         [page.shared["interpolate.picture_a"], page.tabs], api_visibility="private")
+    with gr.Accordion("Same prompt and seed, several schedulers", open=False):
+        chosen = gr.Dropdown(label=f"Schedulers to compare (up to {MAX_SCHEDULERS})", choices=[], multiselect=True,
+                             max_choices=MAX_SCHEDULERS, allow_custom_value=True)
+        grid_button = gr.Button("Compare schedulers", variant="secondary")
+        grid = gr.Gallery(label="One picture per scheduler", columns=3, height="auto", format="png",
+                          elem_id="scheduler-grid", elem_classes=["fit-gallery"])
+        grid_summary = gr.JSON(label="Summary", elem_id="schedulers-summary")
+    grid_button.click(on_compare_schedulers, [prompt, chosen, steps, guidance_scale, seed], [grid, grid_summary],
+                      api_name="compare_schedulers")
+    with gr.Accordion("What is this pipeline made of?", open=False):
+        gr.Markdown(ANATOMY_HELP)
+        anatomy_button = gr.Button("Show its parts", variant="secondary")
+        anatomy_summary = gr.JSON(label="Components", elem_id="anatomy")
+    anatomy_button.click(on_anatomy, None, anatomy_summary, api_name="anatomy")
+    # The pipeline loads when the tab is first opened; a missing model is told there.
+    page.tab.select(on_schedulers, None, [scheduler, gr.JSON(visible=False)], api_name="schedulers")
+    page.tab.select(on_scheduler_choices, None, chosen, api_visibility="private")
+    return dict(prompt=prompt, negative_prompt=negative_prompt, scheduler=scheduler, steps=steps,
+                guidance_scale=guidance_scale, seed=seed)

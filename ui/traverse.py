@@ -1,0 +1,77 @@
+"""Traverse: push one latent channel, everywhere or in a box of cells, and see what it controls."""
+
+import gradio as gr
+
+from latent_lab.checks import InputError, shorten
+from latent_lab.traverse import traverse_view
+from ui import common
+from ui.interpolate import write_gif, write_video
+
+TITLE, VIEW, ELEM_ID = "Traverse", "traverse", "tab-traverse"
+
+HELP = """
+**What does one latent channel do?** Take the picture's μ, add a growing offset to one channel (in every cell, or
+only in a box of cells), and decode each step. Offsets are counted in the channel's own **spread** (how much μ
+varies across the picture) or in each cell's **σ**. A few σ barely changes anything: that is the posterior's
+uncertainty, the room the VAE leaves for noise. A few spreads changes colour or brightness in a way you can name.
+"""
+
+
+def parse_region(text):
+    """'top, left, bottom, right' in latent cells, or None for an empty box."""
+    text = (text or "").strip() if isinstance(text, str) or text is None else text
+    if not text:
+        return None
+    try:
+        return [int(part) for part in str(text)[:200].replace(";", ",").split(",")]
+    except ValueError:
+        raise InputError(f"Region must be four whole numbers 'top, left, bottom, right'; got {shorten(text)}.") from None
+
+
+def channel_slider(model=None):
+    """The channel slider for the chosen VAE: 0 to its last latent channel."""
+    try:
+        channels = common.vae(model)[0].config.latent_channels
+    except (ValueError, RuntimeError):  # the model is missing: the tabs say so when used
+        channels = 4
+    return gr.Slider(0, channels - 1, step=1, label=f"Latent channel (this VAE has {channels})")
+
+
+@common.friendly
+@common.gpu
+def on_traverse(file, channel, low, high, steps, unit, region, model=None):
+    result = traverse_view(*common.vae(model), file, channel, low, high, steps, unit, parse_region(region),
+                           common.settings.max_side)
+    return (result.frames, write_gif(result.frames), write_video(result.frames), result.change_plot,
+            result.summary)
+
+
+def build(page):
+    gr.Markdown(HELP)
+    with gr.Row():
+        with gr.Column(scale=1):
+            picture = common.image_input("Your picture")
+            gr.Examples(common.EXAMPLE_IMAGES, inputs=picture)
+        with gr.Column(scale=1):
+            channel = channel_slider()
+            with gr.Row():
+                low = gr.Slider(-10, 10, value=-3, step=0.5, label="From")
+                high = gr.Slider(-10, 10, value=3, step=0.5, label="To")
+            steps = gr.Slider(2, 16, value=7, step=1, label="Frames")
+            unit = gr.Radio([("the channel's spread", "spread"), ("σ of each cell", "sigma")],
+                            value="spread", label="Step in units of")
+            region = gr.Textbox(label="Only these cells (optional): top, left, bottom, right",
+                                placeholder="e.g. 0, 0, 16, 16 (empty: the whole channel)")
+            button = gr.Button("Traverse", variant="primary")
+    frames = gr.Gallery(label="Decodes along the channel", columns=8, height="auto", format="png",
+                        elem_id="traverse-frames", elem_classes=["fit-gallery"])
+    with gr.Row():
+        animation = gr.Image(label="Animation", height=260, interactive=False)
+        plot = gr.Plot(label="Change from the reconstruction", show_label=False)
+        with gr.Column():
+            video = gr.File(label="Video (MP4)")
+            summary = gr.JSON(label="Summary", elem_id="traverse-summary")
+    button.click(on_traverse, [picture, channel, low, high, steps, unit, region, page.model],
+                 [frames, animation, video, plot, summary], api_name="traverse")
+    page.model.change(channel_slider, page.model, channel, api_visibility="private")
+    return dict(picture=picture, channel=channel, low=low, high=high, steps=steps, unit=unit, region=region)
