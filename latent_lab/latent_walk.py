@@ -110,6 +110,14 @@ def _change_summary(pictures):
     return {"step_change": changes, "max_over_mean": max(changes) / mean_change if mean_change > 0 else 1.0}
 
 
+def batches(frames, batch_size):
+    """Frame indices in the order they are denoised: the first frame alone, the middle ones
+    `batch_size` at a time, the last frame alone. Batched frames differ from frames made one at a
+    time by float rounding (at most 1 grey level, measured), so only the ends are kept out of batches."""
+    middle = [range(first, min(first + batch_size, frames - 1)) for first in range(1, frames - 1, batch_size)]
+    return [range(0, 1), *middle, range(frames - 1, frames)]
+
+
 def walk(pipe, request, model_name="model", batch_size=BATCH_SIZE):
     """Walk from (prompt_a, seed_a) to (prompt_b, seed_b): frame t denoises slerp(noise_a, noise_b, t)
     under the prompt embedding lerp(embedding_a, embedding_b, t), t = linspace(0, 1, frames), with
@@ -140,16 +148,16 @@ def walk(pipe, request, model_name="model", batch_size=BATCH_SIZE):
             #    the line. In float32; the ends are exact, so they round back to the very same tensors.
             noises = interpolate.slerp(noise_a[0].float(), noise_b[0].float(), ts).to(noise_a.dtype)  # (T, 4, h, w)
             embeddings = interpolate.lerp(embedding_a[0].float(), embedding_b[0].float(), ts).to(embedding_a.dtype)  # (T, 77, D)
-            # 3. Denoise in batches. Each frame has its own generator, in the state the nearer end's
+            # 3. Denoise: each end alone (a batch of one, as /generate does: the same picture, bit for bit),
+            #    the middle frames in batches. Each frame has its own generator, in the state the nearer end's
             #    /generate generator has after drawing its starting noise: step noise does not depend on the batch.
-            for first in range(0, frames, batch_size):
+            for indices in batches(frames, batch_size):
                 if stop.is_set():
                     return
-                indices = range(first, min(first + batch_size, frames))
                 generators = [starting_noise(pipe, ends[0] if ts[i] < 0.5 else ends[1])[1] for i in indices]
                 with generate._run_lock:
-                    batch = _denoise(pipe, ends[0], noises[first:indices.stop], embeddings[first:indices.stop],
-                                     unconditional, generators)
+                    batch = _denoise(pipe, ends[0], noises[indices.start:indices.stop],
+                                     embeddings[indices.start:indices.stop], unconditional, generators)
                 for index, picture in zip(indices, batch):
                     events.put(("frame", picture, index))
             events.put(("end", None, None))

@@ -179,3 +179,16 @@ def test_three_hundred_requests_leave_memory_and_descriptors_flat(app_url, small
     assert errors == 0
     assert rss_after < 1.05 * rss_before
     assert fds_after <= fds_before + 4  # a few pooled connections may open or close
+
+
+def test_thirty_clients_pressing_the_same_example_get_the_same_complete_answer(app_url):
+    """Identical requests make identical pictures at the same moment: each answer must still be
+    complete (Gradio once served a picture that another request was rewriting)."""
+    request = ("/sample", (handle_file(str(EXAMPLES / "chelsea.jpg")), 8, 1.0, 0))
+    alone = answer(Client(app_url, verbose=False), request)
+    clients = [Client(app_url, verbose=False) for _ in range(30)]
+    with ThreadPoolExecutor(30) as pool:
+        together = list(pool.map(lambda client: answer(client, request), clients, timeout=600))
+    for got in together:
+        assert len(got[1]) == 8
+        same_answer(alone, got)

@@ -17,6 +17,7 @@ scaled by the model's `scaling_factor` so that, over the training data, they hav
 
 @common.friendly
 @common.gpu
+@common.remembered
 def on_channels(file, model=None):
     result = channels_view(*common.vae(model), file, common.settings.max_side)
     return result.channels_plot, result.histogram_plot, result.summary

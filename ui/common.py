@@ -1,16 +1,20 @@
 """What every tab shares: the settings, the picture input that checks uploads, error handling,
 the ZeroGPU decorator, the models, and the writers of the files handed to Gradio."""
 
+from collections import OrderedDict
 from functools import wraps
+import hashlib
 import inspect
 import logging
 import os
 from pathlib import Path
+import pickle
 import tempfile
 import threading
 import time
 
 import gradio as gr
+from matplotlib.figure import Figure
 from PIL import Image
 
 from latent_lab import generate, imaging, models
@@ -88,6 +92,53 @@ def friendly(handler):
         except Exception as error:
             raise _user_error(error) from error
     return wrapped
+
+
+# Identical requests (a class pressing the same example) are computed once: the first computes,
+# the others wait for its answer and get it. Keyed by the inputs' content; kept a few minutes.
+REMEMBER = 64  # answers
+REMEMBER_SECONDS = 300  # shorter than KEEP_SECONDS, so the files of a kept answer still exist
+_answers = OrderedDict()
+_answers_lock = threading.Lock()
+
+
+class _Answer:
+    def __init__(self):
+        self.lock, self.outputs, self.made = threading.Lock(), None, 0.0
+
+
+def _content_key(value):
+    if isinstance(value, (bytes, bytearray)):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    return repr(value)[:10_000]
+
+
+def _fresh_figures(value):
+    """A copy of every figure in `value`: Gradio draws each answer's figure in its own thread."""
+    if isinstance(value, Figure):
+        return pickle.loads(pickle.dumps(value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(_fresh_figures(item) for item in value)
+    return value
+
+
+def remembered(handler):
+    """Compute an answer once for identical inputs; requests that ask again get the same answer."""
+    @wraps(handler)
+    def remembering(*args, **kwargs):
+        key = (handler.__qualname__, *map(_content_key, args), *map(_content_key, sorted(kwargs.items())))
+        with _answers_lock:
+            answer = _answers.get(key)
+            if answer is None or (answer.outputs is not None and time.time() - answer.made > REMEMBER_SECONDS):
+                answer = _answers[key] = _Answer()
+            _answers.move_to_end(key)
+            while len(_answers) > REMEMBER:
+                _answers.popitem(last=False)
+        with answer.lock:  # the first computes; identical requests wait here for its answer
+            if answer.outputs is None:
+                answer.outputs, answer.made = as_files(handler(*args, **kwargs)), time.time()
+        return _fresh_figures(answer.outputs)
+    return remembering
 
 
 def gpu_decorator():

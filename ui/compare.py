@@ -23,6 +23,7 @@ short vector for the whole picture.
 
 @common.friendly
 @common.gpu
+@common.remembered
 def on_compare(file_a, file_b, steps, seed):
     named = [(name, common.vae(name)[0]) for name in common.settings.vae_choices()]
     result = compare_view(named, file_a, file_b, steps, seed)

@@ -18,6 +18,7 @@ Where σ is small the encoder is sure; where it is large, many latents would do.
 
 @common.friendly
 @common.gpu
+@common.remembered
 def on_encode(file, model=None):
     result = encode_view(*common.vae(model), file, common.settings.max_side)
     return result.reconstruction, result.posterior_plot, result.summary

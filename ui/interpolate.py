@@ -41,6 +41,7 @@ def write_video(pictures):
 
 @common.friendly
 @common.gpu
+@common.remembered
 def on_interpolate(file_a, file_b, steps, method, model=None):
     result = interpolate_view(*common.vae(model), file_a, file_b, steps, method, common.settings.max_side)
     return result.frames, write_gif(result.frames), result.norm_plot, result.summary
@@ -48,6 +49,7 @@ def on_interpolate(file_a, file_b, steps, method, model=None):
 
 @common.friendly
 @common.gpu
+@common.remembered
 def on_interpolate_video(file_a, file_b, steps, method, model=None):
     result = interpolate_view(*common.vae(model), file_a, file_b, steps, method, common.settings.max_side)
     return write_video(result.frames)
@@ -55,6 +57,7 @@ def on_interpolate_video(file_a, file_b, steps, method, model=None):
 
 @common.friendly
 @common.gpu
+@common.remembered
 def on_three_ways(file_a, file_b, steps, model=None):
     result = three_ways_view(*common.vae(model), file_a, file_b, steps, common.settings.max_side)
     return result.rows, result.norm_plot, result.summary

@@ -21,6 +21,7 @@ same until you raise the σ-scale. The same seed always gives the same samples. 
 
 @common.friendly
 @common.gpu
+@common.remembered
 def on_sample(file, n_samples, sigma_scale, seed, model=None):
     result = sample_view(*common.vae(model), file, n_samples, sigma_scale, seed, common.settings.max_side)
     return result.samples, result.pixel_std_plot, result.summary

@@ -39,6 +39,7 @@ def channel_slider(model=None):
 
 @common.friendly
 @common.gpu
+@common.remembered
 def on_traverse(file, channel, low, high, steps, unit, region, model=None):
     result = traverse_view(*common.vae(model), file, channel, low, high, steps, unit, parse_region(region),
                            common.settings.max_side)

@@ -1,0 +1,98 @@
+"""ui/common.py: what every tab shares. Errors become plain sentences, pictures leave as files
+written whole, and uploads are read only from Gradio's own folder."""
+
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image
+import pytest
+
+from latent_lab.imaging import UNREADABLE, ImageError
+from ui import common
+from tests.conftest import photo_like
+
+
+def test_expected_errors_keep_their_sentence_and_others_get_a_plain_one(caplog):
+    @common.friendly
+    def refuses():
+        raise ImageError("Upload a PNG.")
+
+    @common.friendly
+    def breaks():
+        raise KeyError("/srv/secret/path")
+
+    with pytest.raises(gr.Error, match="Upload a PNG."):
+        refuses()
+    with pytest.raises(gr.Error) as caught:
+        breaks()
+    assert caught.value.message == common.SOMETHING_WENT_WRONG and "secret" not in caught.value.message
+    assert "secret" in caplog.text  # the details go to the log
+
+
+def test_pictures_leave_as_whole_files_in_every_output_shape():
+    picture = photo_like(40, 30)
+
+    @common.friendly
+    def outputs():
+        return picture, [picture, (picture, "caption")], {"n": 1}
+
+    @common.friendly
+    def streams():
+        yield picture, {"step": 1}
+
+    single, gallery, summary = outputs()
+    (streamed, _), = list(streams())
+    paths = [single, gallery[0], gallery[1][0], streamed]
+    assert all(isinstance(path, str) and Path(path).suffix == ".png" for path in paths)
+    assert all(Image.open(path).size == (40, 30) for path in paths)
+    assert gallery[1][1] == "caption" and summary == {"n": 1}
+    assert len(set(paths)) == len(paths)  # a new name each time: no request rewrites another's file
+
+
+def test_a_file_is_not_there_under_its_name_until_it_is_whole(monkeypatch):
+    seen = []
+
+    def save(path):
+        seen.append(sorted(p.name for p in common.FOLDER.glob("lesson-check-*")))
+        Path(path).write_text("whole")
+
+    path = common.write_file(save, "lesson-check", ".json")
+    assert Path(path).name not in seen[0] and Path(path).read_text() == "whole"
+
+
+def test_uploads_are_read_only_from_gradios_folder(tmp_path):
+    inside = Path(gr.utils.get_upload_folder()) / "ui-common-test" / "photo.png"
+    inside.parent.mkdir(parents=True, exist_ok=True)
+    photo_like().save(inside)
+    outside = tmp_path / "photo.png"
+    photo_like().save(outside)
+    image_input = common.ImageFile()
+    assert image_input.preprocess(gr.FileData(path=str(inside))) == inside.read_bytes()
+    for path in (outside, inside.parent / ".." / ".." / str(outside).lstrip("/"), tmp_path, "/etc/passwd"):
+        with pytest.raises(gr.Error, match=UNREADABLE.replace(".", r"\.")):
+            image_input.preprocess(gr.FileData(path=str(path)))
+    link = inside.parent / "link.png"
+    link.unlink(missing_ok=True)
+    link.symlink_to(outside)  # a link inside the folder to a file outside it
+    with pytest.raises(gr.Error):
+        image_input.preprocess(gr.FileData(path=str(link)))
+
+
+def test_identical_requests_are_computed_once_and_get_the_same_answer():
+    from concurrent.futures import ThreadPoolExecutor
+    from latent_lab import plots
+    calls = []
+
+    @common.remembered
+    def handler(picture, steps):
+        calls.append(steps)
+        return photo_like(32, 32, seed=steps), plots.new_figure(2, 2), {"steps": steps}
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda k: handler(b"same picture", 3 if k % 2 else 4), range(16)))
+    assert sorted(calls) == [3, 4]  # once per distinct input
+    by_steps = {answer[2]["steps"]: answer for answer in answers}
+    assert all(answer[0] == by_steps[answer[2]["steps"]][0] for answer in answers)  # the same file
+    assert answers[0][1] is not answers[2][1]  # each answer gets its own copy of the figure
+    handler(b"another picture", 3)
+    assert calls[-1] == 3 and len(calls) == 3  # other content, computed again
