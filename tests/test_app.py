@@ -243,3 +243,40 @@ def test_a_lesson_saves_a_tab_and_opens_it_again(tmp_path):
         assert change in lesson, change
         with pytest.raises(gr.Error):
             lessons.on_open_lesson(fields, titles, lesson.replace(change, message))
+
+
+WALK_ENDS = ("a red circle on a white background", "a blue square on a yellow background")
+
+
+def test_latent_walk_ends_are_what_generate_makes(client):
+    gallery, animation, video, _plot, summary = client.predict(*WALK_ENDS, 3, 5, 4, "DDIMScheduler", 4, 5.0,
+                                                               api_name="/latent_walk")
+    assert summary["frames"] == 4 and len(gallery) == 4 and len(summary["step_change"]) == 3
+    assert {"max_over_mean", "seconds", "crossfade_psnr_db"} <= set(summary)
+    assert animation.endswith(".gif") and video.endswith(".mp4")
+    for frame, prompt, seed in ((gallery[0], WALK_ENDS[0], 3), (gallery[-1], WALK_ENDS[1], 5)):
+        alone, _ = client.predict(prompt, "", "DDIMScheduler", 4, 5.0, seed, api_name="/generate")
+        assert np.array_equal(pixels(frame["image"]), pixels(alone))
+    vae_frames, _plot, vae_summary = client.predict(*WALK_ENDS, 3, 5, 4, "DDIMScheduler", 4, 5.0, api_name="/vae_walk")
+    assert len(vae_frames) == 4 and vae_summary["crossfade_psnr_db"][0] is None
+    assert np.array_equal(pixels(vae_frames[0]["image"]).shape, pixels(gallery[0]["image"]).shape)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(frames=1), "less than minimum value 2|Frames"), (dict(frames=33), "greater than maximum value 32|Frames"),
+    (dict(scheduler="Nope"), "Unknown scheduler 'Nope'"), (dict(prompt_a="", prompt_b=""), "Both prompts are empty"),
+])
+def test_latent_walk_refuses_bad_input_with_a_sentence(client, change, message):
+    values = dict(prompt_a=WALK_ENDS[0], prompt_b=WALK_ENDS[1], seed_a=0, seed_b=1, frames=3,
+                  scheduler="DDIMScheduler", steps=2, guidance_scale=5.0) | change
+    with pytest.raises(Exception, match=message):
+        client.predict(*values.values(), api_name="/latent_walk")
+
+
+def test_the_vae_alone_decodes_the_starting_noise_to_texture(client):
+    prior, diffusion, summary = client.predict(WALK_ENDS[0], 3, "DDIMScheduler", 4, 5.0, api_name="/prior_vs_diffusion")
+    generated, _ = client.predict(WALK_ENDS[0], "", "DDIMScheduler", 4, 5.0, 3, api_name="/generate")
+    assert np.array_equal(pixels(diffusion), pixels(generated))
+    assert pixels(prior).shape == pixels(diffusion).shape
+    texture, picture = summary["prior_decoded"], summary["diffusion"]
+    assert texture["neighbour_difference"] > 1.3 * picture["neighbour_difference"], summary

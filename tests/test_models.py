@@ -1,6 +1,7 @@
 import time
 
 import pytest
+import torch
 
 from latent_lab import models
 from latent_lab.models import ModelUnavailableError
@@ -44,3 +45,74 @@ def test_an_unreachable_hub_id_fails_fast_with_one_sentence(monkeypatch):
     with pytest.raises(ModelUnavailableError, match="Could not load the VAE 'latent-lab-test/no-such-vae'.*LATENT_LAB_VAE"):
         models.load_vae("latent-lab-test/no-such-vae")
     assert time.monotonic() - started < 30
+
+
+# The decoder's precision on the CPU: bf16 where it is faster, fp32 elsewhere.
+
+AVX2_FLAGS = frozenset({"sse4_2", "avx", "avx2", "fma", "f16c"})
+
+
+def refuse_to_time():
+    raise AssertionError("the CPU flags settle it: nothing should be timed")
+
+
+def test_without_bf16_units_the_decoder_stays_fp32_untimed():
+    decision = models.bf16_decision("auto", AVX2_FLAGS, refuse_to_time)
+    assert not decision.use
+    assert decision.reason.startswith("no native bf16") and decision.reason.endswith(": fp32")
+
+
+def test_with_bf16_units_a_faster_convolution_decides():
+    flags = AVX2_FLAGS | {"avx512f", "avx512_bf16"}
+    fast = models.bf16_decision("auto", flags, lambda: 2.1)
+    assert fast == models.Precision(True, "avx512_bf16 in CPU flags, bf16 convolution 2.1x as fast as fp32: bf16")
+    assert models.bf16_decision("auto", flags, lambda: 1.1).use  # a loaded machine squeezes the gain
+    emulated = models.bf16_decision("auto", flags, lambda: 0.3)  # a torch build without bf16 kernels
+    assert not emulated.use and "only 0.30x as fast" in emulated.reason
+    unknown = models.bf16_decision("auto", frozenset(), lambda: 1.1)  # no /proc/cpuinfo: bf16 must clearly win
+    assert not unknown.use and "CPU flags unknown" in unknown.reason
+    assert models.bf16_decision("auto", frozenset(), lambda: 1.9).use
+
+
+def test_the_setting_overrides_the_cpu():
+    assert models.bf16_decision("0", AVX2_FLAGS | {"amx_bf16"}, refuse_to_time) == models.Precision(False, "LATENT_LAB_BF16=0: fp32")
+    forced = models.bf16_decision("1", AVX2_FLAGS, refuse_to_time)
+    assert forced.use and "slower than fp32" in forced.reason
+
+
+def test_cpu_bf16_reads_the_setting_and_refuses_a_bad_one(monkeypatch):
+    monkeypatch.setenv("LATENT_LAB_BF16", "0")
+    assert not models.cpu_bf16().use
+    monkeypatch.setenv("LATENT_LAB_BF16", " 1 ")
+    assert models.cpu_bf16().use
+    monkeypatch.setenv("LATENT_LAB_BF16", "yes")
+    with pytest.raises(ModelUnavailableError, match="LATENT_LAB_BF16='yes' is not a valid setting.*'auto'"):
+        models.cpu_bf16()
+
+
+def test_a_bad_bf16_setting_is_refused_when_the_vae_loads(monkeypatch, tmp_path):
+    from tests.conftest import make_tiny_vae
+
+    make_tiny_vae().save_pretrained(tmp_path, safe_serialization=True)
+    monkeypatch.setenv("LATENT_LAB_BF16", "fast")
+    with pytest.raises(ModelUnavailableError, match="LATENT_LAB_BF16"):
+        models.load_vae(str(tmp_path))
+
+
+def test_autocast_runs_convolutions_in_bf16_only_when_decided(monkeypatch):
+    from tests.conftest import make_tiny_vae
+
+    vae = make_tiny_vae()
+    conv, pixels = vae.decoder.conv_in, torch.zeros(1, 4, 2, 2)
+    for setting, expected in (("1", torch.bfloat16), ("0", torch.float32)):
+        monkeypatch.setenv("LATENT_LAB_BF16", setting)
+        with torch.no_grad(), models.autocast(vae):
+            assert conv(pixels).dtype == expected
+    monkeypatch.setenv("LATENT_LAB_BF16", "1")
+    half = make_tiny_vae().half()  # a half-precision model (as on a GPU) runs as it is
+    with torch.no_grad(), models.autocast(half):
+        assert half.decoder.conv_in(pixels.half()).dtype == torch.float16
+
+
+def test_the_speedup_probe_times_both_precisions():
+    assert models.bf16_conv_speedup(channels=8, side=8, repeats=1) > 0

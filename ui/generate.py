@@ -5,11 +5,12 @@ import random
 
 import gradio as gr
 
-from latent_lab import generate
+from latent_lab import generate, latent_walk, plots
 from latent_lab.anatomy import anatomy
 from latent_lab.checks import MAX_SEED, model_name
 from latent_lab.schedulers import MAX_SCHEDULERS, compare_schedulers
 from ui import common
+from ui.interpolate import write_gif, write_video
 
 TITLE, VIEW, ELEM_ID = "Generate", "generate", "tab-generate"
 
@@ -26,6 +27,26 @@ ANATOMY_HELP = """
 A diffusion pipeline is a few parts working together: a **tokenizer** cuts the prompt into tokens, the **text encoder**
 turns them into vectors, the **UNet** predicts the noise in a latent given those vectors, the **scheduler** decides how
 much noise to remove at each step, and the **VAE** decodes the final latent into a picture.
+"""
+
+WALK_HELP = """
+**A walk that morphs.** Each frame starts from noise on the great circle between the two seeds' starting noise
+(**slerp**, which keeps it as long as Gaussian noise is) and follows a prompt embedding on the straight line
+between the two prompts' (**lerp**), and the diffusion model denoises it into a picture. So every frame is a
+clean picture, and the walk's first and last frames are exactly what *Generate* makes for each end. This is how
+Stable Diffusion's latent walk videos are made. The plot shows how much each step changes the picture: a walk
+through the diffusion model changes in a few big steps, where one picture turns into another.
+
+**One click further** walks the same two end pictures through the **VAE's** latents instead (encode both, lerp,
+decode): its frames are double exposures, close to a plain crossfade (the dB figures: above about 30 the two look
+the same), because each cell of this spatial latent blends its own 8×8 patch.
+"""
+
+PRIOR_HELP = """
+**Why a diffusion model at all?** Decode the starting noise z ~ N(0, I) directly with the VAE: it is texture, not a
+picture, because pictures are not where the VAE's prior is. The diffusion model's job is to carry that same noise
+to a latent the decoder turns into a picture. *neighbour difference* (how much neighbouring pixels differ, grey
+levels) is high for texture and low for the plain shapes these models draw.
 """
 
 EXAMPLES = ["a red circle on a blue background", "two small yellow stars at the top on a black background",
@@ -46,6 +67,43 @@ def on_generate(prompt, negative_prompt, scheduler, steps, guidance_scale, seed,
             yield picture, {"status": f"step {extra} of {request.steps}"}
         else:
             yield picture, extra
+
+
+@common.friendly
+@common.gpu
+def on_latent_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale, progress=gr.Progress()):
+    request = latent_walk.WalkRequest(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale)
+    pictures = []
+    for kind, value, extra in latent_walk.walk(common.pipe(), request, model_name(common.settings.pipeline)):
+        if kind == "frame":
+            pictures.append(value)
+            progress(len(pictures) / int(frames), desc=f"frame {len(pictures)} of {int(frames)}")
+            yield list(pictures), None, None, None, {"status": f"frame {len(pictures)} of {int(frames)}"}
+        else:
+            figure = plots.path_change_figure({"diffusion walk": extra["step_change"]})
+            yield value, write_gif(value), write_video(value), figure, extra
+
+
+@common.friendly
+@common.gpu
+@common.remembered
+def on_vae_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale):
+    """The walk's two end pictures (what Generate makes for each), walked through the VAE's latents."""
+    request = latent_walk.WalkRequest(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale)
+    pipe = common.pipe()
+    ends = [generate.generate(pipe, end)[0] for end in latent_walk.end_requests(pipe, request)]
+    pictures, summary = latent_walk.vae_walk(pipe.vae, *ends, request.frames, model_name(common.settings.pipeline))
+    figure = plots.path_change_figure({"VAE-latent walk": summary["step_change"]})
+    return pictures, figure, summary
+
+
+@common.friendly
+@common.gpu
+@common.remembered
+def on_prior_vs_diffusion(prompt, seed, scheduler, steps, guidance_scale):
+    prior, diffusion, summary = latent_walk.prior_vs_diffusion(common.pipe(), prompt, seed, scheduler, steps,
+                                                               guidance_scale, model_name(common.settings.pipeline))
+    return prior, diffusion, summary
 
 
 @common.friendly
@@ -115,6 +173,49 @@ def build(page):
         grid_summary = gr.JSON(label="Summary", elem_id="schedulers-summary")
     grid_button.click(on_compare_schedulers, [prompt, chosen, steps, guidance_scale, seed], [grid, grid_summary],
                       api_name="compare_schedulers")
+    with gr.Accordion("Walk between two prompts: the diffusion's noise and prompt, beside the VAE's latents",
+                      open=False):
+        gr.Markdown(WALK_HELP)
+        with gr.Row():
+            prompt_a = gr.Textbox(label="Prompt A", value="a red circle on a white background",
+                                  max_length=generate.MAX_PROMPT_CHARS)
+            prompt_b = gr.Textbox(label="Prompt B", value="a blue square on a yellow background",
+                                  max_length=generate.MAX_PROMPT_CHARS)
+        with gr.Row():
+            seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=MAX_SEED)
+            seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=MAX_SEED)
+            walk_frames = gr.Slider(latent_walk.MIN_FRAMES, latent_walk.MAX_FRAMES, value=8, step=1, label="Frames")
+            walk_button = gr.Button("Walk", variant="primary")
+        walk_gallery = gr.Gallery(label="The diffusion walk: every frame denoised", columns=8, height="auto",
+                                  format="png", elem_id="walk-frames", elem_classes=["fit-gallery"])
+        with gr.Row():
+            walk_animation = gr.Image(label="Animation", height=260, interactive=False)
+            walk_plot = gr.Plot(label="Change per step", show_label=False)
+            with gr.Column():
+                walk_video = gr.File(label="Video (MP4)")
+                walk_summary = gr.JSON(label="Summary", elem_id="walk-summary")
+        vae_button = gr.Button("Walk the same two ends through the VAE's latents", variant="secondary")
+        vae_gallery = gr.Gallery(label="The VAE-latent walk of the same two pictures", columns=8, height="auto",
+                                 format="png", elem_id="vae-walk-frames", elem_classes=["fit-gallery"])
+        with gr.Row():
+            vae_plot = gr.Plot(label="Change per step", show_label=False)
+            vae_summary = gr.JSON(label="Summary", elem_id="vae-walk-summary")
+    walk_inputs = [prompt_a, prompt_b, seed_a, seed_b, walk_frames, scheduler, steps, guidance_scale]
+    walk_button.click(on_latent_walk, walk_inputs, [walk_gallery, walk_animation, walk_video, walk_plot, walk_summary],
+                      api_name="latent_walk")
+    vae_button.click(on_vae_walk, walk_inputs, [vae_gallery, vae_plot, vae_summary], api_name="vae_walk")
+    with gr.Accordion("Why a diffusion model? Decode its starting noise directly", open=False):
+        gr.Markdown(PRIOR_HELP)
+        prior_button = gr.Button("Decode z ~ N(0, I) with the VAE, beside the diffusion model's picture",
+                                 variant="secondary")
+        with gr.Row():
+            prior_picture = gr.Image(label="The starting noise, decoded by the VAE", format="png", interactive=False,
+                                     height=256, elem_id="prior-picture")
+            diffusion_picture = gr.Image(label="What the diffusion model makes of the same noise", format="png",
+                                         interactive=False, height=256)
+            prior_summary = gr.JSON(label="Summary", elem_id="prior-summary")
+    prior_button.click(on_prior_vs_diffusion, [prompt, seed, scheduler, steps, guidance_scale],
+                       [prior_picture, diffusion_picture, prior_summary], api_name="prior_vs_diffusion")
     with gr.Accordion("What is this pipeline made of?", open=False):
         gr.Markdown(ANATOMY_HELP)
         anatomy_button = gr.Button("Show its parts", variant="secondary")
