@@ -274,8 +274,8 @@ def test_latent_walk_refuses_bad_input_with_a_sentence(client, change, message):
 
 
 def test_the_vae_alone_decodes_the_starting_noise_to_texture(client):
-    prior, diffusion, summary = client.predict(WALK_ENDS[0], 3, "DDIMScheduler", 4, 5.0, api_name="/prior_vs_diffusion")
-    generated, _ = client.predict(WALK_ENDS[0], "", "DDIMScheduler", 4, 5.0, 3, api_name="/generate")
+    prior, diffusion, summary = client.predict(WALK_ENDS[0], 3, "DDIMScheduler", 20, 5.0, api_name="/prior_vs_diffusion")
+    generated, _ = client.predict(WALK_ENDS[0], "", "DDIMScheduler", 20, 5.0, 3, api_name="/generate")
     assert np.array_equal(pixels(diffusion), pixels(generated))
     assert pixels(prior).shape == pixels(diffusion).shape
     texture, picture = summary["prior_decoded"], summary["diffusion"]
