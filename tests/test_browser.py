@@ -126,5 +126,5 @@ def test_a_lesson_saved_in_the_browser_opens_again(page, tmp_path):
     assert '"view": "sample"' in lesson.read_text()
     page.get_by_role("tab", name="Encode").click()
     page.locator("#lesson-upload input[type=file]").set_input_files(str(lesson))
-    page.locator("#lesson-status").get_by_text("Opened a lesson for the sample tab").wait_for(timeout=30_000)
+    page.locator("#lesson-status").get_by_text("Opened a lesson for the Sample tab").wait_for(timeout=30_000)
     page.locator("#tab-sample").wait_for(state="visible", timeout=30_000)
