@@ -9,10 +9,9 @@ from types import SimpleNamespace
 import gradio as gr
 
 from latent_lab import models, vae as vae_ops
-from ui import (arithmetic, channels, common, compare, encode, generate, interpolate, latent_map, lessons, sample,
-                traverse)
+from ui import arithmetic, channels, common, compare, digits, encode, generate, interpolate, lessons, sample, traverse
 
-TABS = (encode, sample, interpolate, channels, traverse, arithmetic, compare, latent_map, generate)
+TABS = (encode, sample, interpolate, channels, traverse, arithmetic, compare, digits, generate)
 
 INTRO = """
 # Latent Lab

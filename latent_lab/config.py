@@ -9,7 +9,6 @@ EMBEDDED_VAE = ASSETS / "models" / "latent-lab-vae"
 # Three points on the reconstruction-versus-regularity trade-off, same architecture and data.
 MODEL_FAMILY = (ASSETS / "models" / "latent-lab-ae", EMBEDDED_VAE, ASSETS / "models" / "latent-lab-vae-strong-kl")
 EMBEDDED_PIPELINE = ASSETS / "models" / "latent-lab-t2i"
-DIGITS_VAE = ASSETS / "models" / "latent-lab-digits"
 EXAMPLES = ASSETS / "examples"
 
 

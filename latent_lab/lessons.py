@@ -15,7 +15,7 @@ from latent_lab.checks import InputError
 
 LESSON_FORMAT = "latent-lab-lesson"
 LESSON_VERSION = 1
-LESSON_VIEWS = ("encode", "sample", "interpolate", "channels", "traverse", "arithmetic", "compare", "latent_map",
+LESSON_VIEWS = ("encode", "sample", "interpolate", "channels", "traverse", "arithmetic", "compare", "digits",
                 "generate")  # the tabs a lesson can open
 MAX_LESSON_BYTES = 20_000_000
 MAX_PICTURES = 32

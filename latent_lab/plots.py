@@ -157,3 +157,19 @@ def walk_figure(norms_by_method, crossfade_db_by_method, typical_norm=None):
     right.set_title("How close each frame is to a pixel crossfade", fontsize=10)
     right.legend(frameon=False, fontsize=8)
     return figure
+
+
+def label_mix_figure(mixes):
+    """What each model's decodes of z ~ N(0, I) are, by the classifier's label: bars per label."""
+    figure = new_figure(7.0, 3.0)
+    ax = figure.subplots()
+    labels = list(next(iter(mixes.values())))
+    width = 0.8 / len(mixes)
+    for index, (name, mix) in enumerate(mixes.items()):
+        ax.bar(np.arange(len(labels)) + (index - (len(mixes) - 1) / 2) * width, [mix[label] for label in labels],
+               width, label=name)
+    ax.set_xticks(range(len(labels)), [str(label) for label in labels])
+    ax.set_ylabel("decodes of z ~ N(0, I)")
+    ax.set_title("What random latents decode to, by the classifier's label", fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    return figure

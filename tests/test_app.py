@@ -150,19 +150,6 @@ def test_compare_puts_the_family_side_by_side(client):
     assert all(m["psnr_db"] > 14 for m in summary["models"])
 
 
-def test_latent_map(client, tmp_path):
-    drawn = tmp_path / "seven.png"
-    picture = Image.new("RGB", (80, 80), "white")
-    from PIL import ImageDraw
-    ImageDraw.Draw(picture).line([(15, 12), (65, 12), (35, 70)], fill="black", width=8)
-    picture.save(drawn)
-    map_image, picked, seen, summary = client.predict(9, 1.0, -1.0, handle_file(str(drawn)), api_name="/latent_map")
-    assert summary["grid_size"] == 9 and summary["latent_range"] == [-4.0, 4.0] and summary["picked"] == [1.0, -1.0]
-    assert Image.open(map_image).size == (9 * 32, 9 * 32) and Image.open(picked).size == (256, 256)
-    assert len(summary["uploaded_point"]) == 2 and seen
-    assert summary["model"] == "latent-lab-digits"
-
-
 SCENES = EXAMPLES / "scenes"
 
 

@@ -28,8 +28,9 @@ def test_flops_of_a_tiny_vae_decode_grow_with_the_picture():
     assert small > 0 and large == pytest.approx(4 * small, rel=0.01)  # 4x the pixels: 4x the convolutions
 
 
-def test_matmul_peak_is_positive():
+def test_matmul_and_convolution_peaks_are_positive():
     assert sd_vae.matmul_peak(torch.float32, size=64, seconds=0.01) > 0
+    assert sd_vae.conv_peak(torch.float32, channels=8, side=8, seconds=0.01) > 0
 
 
 def test_the_app_path_decodes_as_the_naive_one():

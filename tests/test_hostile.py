@@ -108,7 +108,8 @@ def test_odd_but_valid_pictures_are_normalised_and_accepted(client, tmp_path):
     ("/traverse", (PHOTO, 9, -3, 3, 5, "spread", ""), "greater than maximum value 3|Channel must be a whole number from 0 to 3"),
     ("/traverse", (PHOTO, 0, -3, 3, 5, "furlongs", ""), "furlongs|Unit|choices"),
     ("/arithmetic", (PHOTO, PHOTO, PHOTO, 99), "maximum|Strength"),
-    ("/latent_map", (9, 1e9, 0, None), "maximum|z1"),
+    ("/digits_prior", (1e9, 0), "maximum|samples"),
+    ("/digits_draw", (None, None, 8, 99.0, 0), "maximum|σ"),
     ("/generate", ("a red circle", "", "DDIMScheduler", 10**6, 5.0, 0), "maximum|Steps"),
     ("/generate", ("a red circle", "", "DDIMScheduler", 4, 1e9, 0), "maximum|Guidance"),
 ])

@@ -6,7 +6,8 @@ from diffusers import DDPMScheduler
 
 from latent_lab.training.evaluate_t2i import nearest_colour, prompts, score
 from latent_lab.training.scenes import COLOURS, POSITIONS, SHAPES, Scene, random_scene
-from latent_lab.training.train_t2i import HELD_OUT_PAIRS, NOISE_SCHEDULE, diffusion_loss, training_scenes
+from latent_lab.training.train_t2i import (HELD_OUT_PAIRS, NOISE_SCHEDULE, diffusion_loss, min_snr_weights,
+                                           training_scenes)
 from tests.conftest import make_tiny_pipeline, make_tiny_vae
 
 
@@ -15,6 +16,16 @@ def test_caption_grammar_covers_the_required_words():
     assert Scene("circle", "red", "blue").caption() == "a big red circle in the centre on a blue background"
     assert Scene("star", "orange", "orange", count=2, size="small", position="on the left").caption() == \
         "two small orange stars on the left on an orange background"
+
+
+def test_captions_keep_the_position_words_when_asked():
+    scene = Scene("circle", "red", "blue", count=2, size="small", position="at the top")
+    rng = np.random.default_rng(0)
+    always = [scene.caption(rng, size_share=0.7, position_share=1.0) for _ in range(200)]
+    assert all("at the top" in caption for caption in always)
+    assert 0.6 < np.mean(["small" in caption for caption in always]) < 0.8
+    sometimes = [scene.caption(rng) for _ in range(200)]  # the default mix leaves them out now and then
+    assert 0.6 < np.mean(["at the top" in caption for caption in sometimes]) < 0.8
 
 
 def test_training_scenes_leave_out_the_held_out_pairs():
@@ -30,6 +41,16 @@ def test_the_scorer_recognises_rendered_scenes():
         scene = random_scene(rng)
         scene = Scene(scene.shape, scene.colour, scene.background, 1, "big", scene.position)
         assert score(scene.render(128), scene) == {"background": True, "object colour": True, "position": True}
+
+
+def test_the_scorer_finds_the_position_of_one_to_three_shapes():
+    """Every position, count and size, drawn as in training: the scorer reads what was drawn."""
+    rng = np.random.default_rng(1)
+    for position in POSITIONS:
+        for count in (1, 2, 3):
+            for size in ("small", "big"):
+                scene = Scene("star", "yellow", "purple", count, size, position)
+                assert score(scene.render(128, rng), scene)["position"], (position, count, size)
 
 
 def test_the_scorer_notices_a_wrong_picture():
@@ -67,3 +88,14 @@ def test_training_steps_lower_the_diffusion_loss_on_one_batch():
     last = loss().item()
     assert torch.isfinite(first) and first.item() > 0.5  # noise of unit variance, barely predicted yet
     assert last < 0.7 * first.item()
+
+
+def test_min_snr_weights_keep_noisy_timesteps_and_damp_clean_ones():
+    noise_schedule = DDPMScheduler.from_config(NOISE_SCHEDULE)
+    alpha_bar = noise_schedule.alphas_cumprod
+    snr = alpha_bar / (1 - alpha_bar)
+    timesteps = torch.tensor([0, 100, 500, 999])
+    weights = min_snr_weights(noise_schedule, timesteps, gamma=5.0)
+    expected = torch.where(snr[timesteps] > 5.0, 5.0 / snr[timesteps], torch.ones(4))
+    assert torch.allclose(weights, expected)
+    assert weights[0] < 0.01 and weights[2] == 1.0 and weights[3] == 1.0  # t=0 is almost clean (SNR ~ 1,200)

@@ -226,8 +226,8 @@ def as_files(value):
     return value
 
 
-def image_input(label, **options):
-    return ImageFile(label=label, type="filepath", sources=["upload", "clipboard"], height=300, **options)
+def image_input(label, height=300, **options):
+    return ImageFile(label=label, type="filepath", sources=["upload", "clipboard"], height=height, **options)
 
 
 def picture_and_button(action):

@@ -72,7 +72,7 @@ def on_save_lesson(layout, views, view, model, *values):
     chosen = [(name, is_picture, value) for (v, name, is_picture), value in zip(layout, values) if v == view]
     pictures = {name: imaging.load_image(value) for name, is_picture, value in chosen if is_picture and value}
     lesson_settings = {name: value for name, is_picture, value in chosen if not is_picture}
-    if view not in ("generate", "latent_map", "digits"):
+    if view not in ("generate", "digits"):
         lesson_settings["model"] = model
     text = lessons.save_lesson(view, lesson_settings, pictures, views)
     return common.write_text(text, f"lesson-{view}"), f"Saved the **{view}** tab's settings and {len(pictures)} picture(s)."

@@ -28,13 +28,15 @@ def probabilities(classifier, digits):
 def classify(classifier, digits):
     """(N, 28, 28) digits -> labels (N,) int in 0-10 (10: no digit) and their probabilities (N,).
     `classifier`: a DigitClassifier, or None for the shipped one."""
-    confidences, labels = probabilities(load(CLASSIFIER) if classifier is None else classifier, digits).max(dim=1)
+    classifier = load(CLASSIFIER) if classifier is None else classifier
+    confidences, labels = probabilities(classifier, digits).max(dim=1)
     return labels.numpy(), confidences.numpy()
 
 
 def digit_probability(digits, classifier=None):
     """(N,) the probability of the likeliest digit 0-9: how clearly each picture is some digit."""
-    return probabilities(load(CLASSIFIER) if classifier is None else classifier, digits)[:, :NO_DIGIT].max(dim=1).values.numpy()
+    classifier = load(CLASSIFIER) if classifier is None else classifier
+    return probabilities(classifier, digits)[:, :NO_DIGIT].max(dim=1).values.numpy()
 
 
 def judge(digits, classifier=None):
@@ -50,6 +52,7 @@ def digit_likeness(digits, classifier=None):
 
 
 def label_mix(digits, classifier=None):
-    """How many pictures the classifier gives each label: {0: n, ..., 9: n, "no digit": n}."""
+    """How many pictures the classifier gives each label: {"0": n, ..., "9": n, "no digit": n}
+    (text keys, as JSON has them)."""
     counts = np.bincount(classify(classifier, digits)[0], minlength=NO_DIGIT + 1)
-    return {label_name(label): int(count) for label, count in enumerate(counts)}
+    return {str(label_name(label)): int(count) for label, count in enumerate(counts)}

@@ -14,7 +14,7 @@ import torch
 from PIL import ImageDraw
 
 from latent_lab import plots
-from latent_lab.checks import InputError, check_number
+from latent_lab.checks import InputError, check_number, round_summary, shorten
 from latent_lab.digits import classifier, latents, pictures
 from latent_lab.digits.models import check_name, load, names
 
@@ -22,12 +22,12 @@ PRIOR_EXTENT = 3.0  # the prior view: z1, z2 in [-3, 3]
 CELLS = 20  # decodes per side of a map
 CELL = 28  # pixels per decode: the models' own resolution
 MIN_CELLS, MAX_CELLS = 5, 40
-PRIOR_SAMPLES, PRIOR_SEED = 1024, 0
+PRIOR_SAMPLES, PRIOR_SEED = 512, 0  # the label mix of the prior's samples on each map
 EXTENTS = ("prior", "codes")
 # One colour per label (matplotlib's tab10), for the test digits' dots.
 LABEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-PRIOR_COLOUR, MARK_COLOUR = "#ffd166", "#ff3b3b"
+PRIOR_COLOUR, MARK_COLOUR, SIGMA_COLOUR = "#ffd166", "#ff3b3b", "#00e5ff"
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,10 @@ class Plane:
         z1, z2 = np.meshgrid(self.centre[0] + offsets, self.centre[1] - offsets)
         return np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
 
+    def contains(self, z1, z2):
+        z1_min, z1_max, z2_min, z2_max = self.span
+        return z1_min <= z1 <= z1_max and z2_min <= z2 <= z2_max
+
     def to_pixel(self, z1, z2):
         """Latent point -> (x, y) in the map picture's pixels."""
         z1_min, _, _, z2_max = self.span
@@ -75,7 +79,8 @@ def check_map_model(name):
 def plane_for(name, extent="prior", cells=CELLS):
     """The prior's ±3 ("prior"), or a square around all of the model's test codes ("codes")."""
     if extent not in EXTENTS:
-        raise InputError(f"The map's extent must be 'prior' (the prior's ±3) or 'codes' (the model's own range), not {extent!r}.")
+        raise InputError(f"The map's extent must be 'prior' (the prior's ±3) or 'codes' (the model's own range), "
+                         f"not {shorten(extent)}.")
     cells = check_number(cells, "The map's number of cells a side", MIN_CELLS, MAX_CELLS, integer=True)
     if extent == "prior":
         return Plane(cells=cells)
@@ -92,13 +97,13 @@ def prior_z(count=PRIOR_SAMPLES, dim=2, seed=PRIOR_SEED):
 
 def _ellipse(draw, plane, centre, radii, colour, width):
     (x, y), scale = plane.to_pixel(*centre), plane.side / (2 * plane.half)
-    rx, ry = radii[0] * scale, radii[1] * scale
+    rx, ry = max(1.0, radii[0] * scale), max(1.0, radii[1] * scale)
     draw.ellipse([x - rx, y - ry, x + rx, y + ry], outline=colour, width=width)
 
 
 @cache
 def base_map(name, extent="prior", cells=CELLS):
-    """(plane, map picture, summary) of a 2-number model; drawn once per view, then copied."""
+    """(plane, map picture, summary) of a 2-number model; drawn once per view (callers copy it)."""
     model = load(check_map_model(name))
     plane = plane_for(name, extent, cells)
     cells = plane.cells
@@ -114,40 +119,51 @@ def base_map(name, extent="prior", cells=CELLS):
         x, y = plane.to_pixel(z1, z2)
         draw.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=LABEL_COLOURS[label], outline="white")
     # 3. The numbers: the codes' spread, what the prior's samples decode to, the clear cells.
-    summary = {"model": name, "kind": model.config.kind, "span": plane.span,
-               "code_std": codes.std(dim=0).tolist(),
+    summary = {"model": name, "kind": model.config.kind, "span": plane.span, "code_std": codes.std(dim=0).tolist(),
+               "prior_samples": PRIOR_SAMPLES,
                "prior_label_mix": classifier.label_mix(latents.decode(model, prior_z())),
                "clear_share": classifier.digit_likeness(inks)}
     return plane, picture, summary
 
 
+@dataclass
+class MapView:
+    """The 2-number models' maps, side by side: per model name, its plane (for clicks), its map
+    picture (a copy: safe to draw on) and, in `summary`, its numbers (JSON-ready)."""
+    planes: dict
+    pictures: dict
+    summary: dict
+
+
 def map_view(extent="prior", cells=CELLS):
-    """The autoencoder's and the VAE's 2-number maps: {name: (plane, picture copy, summary)}."""
-    views = {}
+    """The autoencoder's and the VAE's 2-number maps, over the prior's ±3 or each over its own codes."""
+    planes, drawn, summary = {}, {}, {"extent": extent}
     for name in names(latent_dim=2):
-        plane, picture, summary = base_map(name, extent, cells)
-        views[name] = (plane, picture.copy(), summary)
-    return views
+        planes[name], picture, summary[name] = base_map(name, extent, cells)
+        drawn[name] = picture.copy()
+    summary["cells"] = planes[name].cells
+    return MapView(planes, drawn, round_summary(summary))
 
 
 def mark(picture, plane, mu, sigma=None):
-    """Draw a digit's μ on a map picture (a ring), and its σ as 1σ and 2σ ellipses, in place."""
+    """Draw a digit's μ on a map picture (a cross), and its σ as 1σ and 2σ ellipses, in place."""
     draw = ImageDraw.Draw(picture)
+    x, y = plane.to_pixel(*mu)
+    for width, colour in ((5, "black"), (2, MARK_COLOUR)):
+        draw.line([x - 8, y, x + 8, y], fill=colour, width=width)
+        draw.line([x, y - 8, x, y + 8], fill=colour, width=width)
     if sigma is not None:
         for k in (1, 2):
-            _ellipse(draw, plane, mu, (k * sigma[0], k * sigma[1]), MARK_COLOUR, 2)
-    x, y = plane.to_pixel(*mu)
-    draw.ellipse([x - 7, y - 7, x + 7, y + 7], outline="black", width=4)
-    draw.ellipse([x - 6, y - 6, x + 6, y + 6], outline=MARK_COLOUR, width=2)
+            _ellipse(draw, plane, mu, (k * sigma[0], k * sigma[1]), SIGMA_COLOUR, 2)
     return picture
 
 
-def map_figure(views):
-    """The maps side by side with axes in latent units: a matplotlib Figure."""
-    figure = plots.new_figure(5.2 * len(views), 5.4)
-    for ax, (name, (plane, picture, summary)) in zip(figure.subplots(1, len(views), squeeze=False)[0], views.items()):
-        ax.imshow(picture, extent=plane.span, interpolation="nearest")
-        ax.set_title(f"{name}: {summary['clear_share']:.0%} of cells are clear digits", fontsize=10)
+def map_figure(view):
+    """A MapView's maps side by side with axes in latent units: a matplotlib Figure."""
+    figure = plots.new_figure(5.2 * len(view.pictures), 5.4)
+    for ax, name in zip(figure.subplots(1, len(view.pictures), squeeze=False)[0], view.pictures):
+        ax.imshow(view.pictures[name], extent=view.planes[name].span, interpolation="nearest")
+        ax.set_title(f"{name}: {view.summary[name]['clear_share']:.0%} of cells are clear digits", fontsize=10)
         ax.set_xlabel("z1")
         ax.set_ylabel("z2")
     return figure

@@ -3,6 +3,8 @@
 Digits are shown as the models see them: light ink on black, like MNIST.
 """
 
+from functools import cache
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -21,8 +23,10 @@ def to_picture(ink, scale=1):
 
 
 def caption(label, confidence, clear):
-    """What a cell's caption says: its label and the classifier's probability, e.g. "7 0.93"."""
-    return f"{label_name(label)} {confidence:.2f}", CLEAR_COLOUR if clear else UNCLEAR_COLOUR
+    """What a cell's caption says: its label ("none" for no digit) and the classifier's
+    probability, e.g. "7 0.93"; white for a clear digit, orange otherwise."""
+    name = label_name(label)
+    return f"{'none' if name == 'no digit' else name} {confidence:.2f}", CLEAR_COLOUR if clear else UNCLEAR_COLOUR
 
 
 def labelled(inks):
@@ -31,6 +35,7 @@ def labelled(inks):
     return labels, confidences, [caption(*row) for row in zip(labels, confidences, clear)], clear
 
 
+@cache
 def font(size=12):
     return ImageFont.load_default(size=size)
 
@@ -50,7 +55,7 @@ def grid_picture(rows, captions=None, titles=None, scale=2):
             canvas.paste(to_picture(ink, scale).convert("RGB"), (left + c * cell, top))
             if captions:
                 text, colour = captions[r][c]
-                draw.text((left + c * cell + 2, top + cell + 1), text, fill=colour, font=font())
+                draw.text((left + c * cell + 2, top + cell + 1), text, fill=colour, font=font(11))
         if titles:
             draw.text((4, top + cell // 2 - 7), titles[r], fill="white", font=font())
     return canvas

@@ -12,22 +12,23 @@ from latent_lab.digits.models import load, names
 POSTERIOR_MODEL = "digits-vae-16"
 MAX_SAMPLES = 64
 MAX_SIGMA_SCALE = 5.0
-PRIOR_COUNT = 1024  # digit-likeness of the prior is measured on this many z; the first n are shown
+PRIOR_COUNT = 256  # digit-likeness of the prior is measured on this many z; the first n are shown
 
 
 @dataclass
 class DrawnDigitView:
-    maps: dict  # {2-number model name: map picture with the digit's μ (and the VAE's σ ellipses)}
+    maps: maps.MapView  # both 2-number maps, with the digit's μ marked (and the VAE's σ as ellipses)
     samples_picture: object  # PIL: decode(μ), then the labelled samples, in one row
-    samples: list  # (28, 28) inks of the samples, in order
+    samples: list  # the samples alone, in order: plain PIL pictures, 4x (112 px a side)
     summary: dict
 
 
 def check_ink(ink):
-    """A framed digit (28, 28) with some ink, or an InputError asking for one."""
-    ink = torch.as_tensor(ink, dtype=torch.float32)
-    if ink.shape != (28, 28):
-        raise InputError("A digit must be a 28x28 picture framed by frame_digit.")
+    """A framed digit (28, 28), float ink in [0, 1] or uint8 0-255, with some ink, as a float
+    tensor in [0, 1]; else an InputError asking for one."""
+    ink = latents.to_pixels(ink)
+    if ink.shape != (28, 28) or not torch.isfinite(ink).all() or ink.min() < 0 or ink.max() > 1:
+        raise InputError("A digit must be a 28x28 picture of ink in [0, 1], as frame_digit makes.")
     if not ink.any():
         raise InputError("Draw a digit first: the picture has no ink.")
     return ink
@@ -42,11 +43,12 @@ def drawn_digit_view(ink, n_samples=8, sigma_scale=1.0, seed=0, extent="prior"):
     seed = check_number(seed, "The seed", 0, MAX_SEED, integer=True)
     summary = {"label": None, "confidence": None}
     # 1. The digit's μ on each 2-number map; the VAE's σ as 1σ and 2σ ellipses, in latent units.
-    marked = {}
-    for name, (plane, picture, _) in maps.map_view(extent).items():
+    view = maps.map_view(extent)
+    for name, picture in view.pictures.items():
         mu, sigma = latents.encode(load(name), ink[None])
-        marked[name] = maps.mark(picture, plane, mu[0].tolist(), None if sigma is None else sigma[0].tolist())
-        summary[name] = {"mu": mu[0].tolist(), "sigma": None if sigma is None else sigma[0].tolist()}
+        maps.mark(picture, view.planes[name], mu[0].tolist(), None if sigma is None else sigma[0].tolist())
+        summary[name] = {"mu": mu[0].tolist(), "sigma": None if sigma is None else sigma[0].tolist(),
+                         "in_view": view.planes[name].contains(*mu[0].tolist())}
     # 2. Samples of the 16-number VAE's posterior, decoded with decode(μ) first.
     model = load(POSTERIOR_MODEL)
     mu, sigma = latents.encode(model, ink[None])  # (1, 16) each
@@ -60,9 +62,10 @@ def drawn_digit_view(ink, n_samples=8, sigma_scale=1.0, seed=0, extent="prior"):
                    sample_labels=[classifier.label_name(label) for label in labels[2:]],
                    pixel_std_mean=float(inks[1:].std(dim=0).mean()) if n_samples > 1 else 0.0,
                    keep_label_share=float((labels[2:] == labels[1]).mean()))
-    titles = ["drawn, decode(μ), samples"]
+    titles = ["drawn, decode(mu),\nthen samples"]
     picture = pictures.grid_picture([torch.cat([ink[None], inks])], [captions], titles, scale=3)
-    return DrawnDigitView(marked, picture, list(inks[1:]), round_summary(summary))
+    samples = [pictures.to_picture(ink, scale=4) for ink in inks[1:]]
+    return DrawnDigitView(view, picture, samples, round_summary(summary))
 
 
 def prior_samples_view(n_samples=8, seed=0):
@@ -70,7 +73,7 @@ def prior_samples_view(n_samples=8, seed=0):
     Digit-likeness per row: of the n shown, and of PRIOR_COUNT from the same seed (steadier)."""
     n_samples = check_number(n_samples, "The number of samples", 1, MAX_SAMPLES, integer=True)
     seed = check_number(seed, "The seed", 0, MAX_SEED, integer=True)
-    z = maps.prior_z(PRIOR_COUNT, 16, seed)  # (1024, 16): the first n are shown
+    z = maps.prior_z(PRIOR_COUNT, 16, seed)  # (PRIOR_COUNT, 16): the first n are shown
     rows, captions, titles, summary = [], [], [], {"seed": seed, "n_samples": n_samples, "models": {}}
     for name in names(latent_dim=16):
         inks = latents.decode(load(name), z)

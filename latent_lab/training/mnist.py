@@ -103,25 +103,34 @@ def no_digit_pictures(count, seed):
 
 
 def crossfades(pixels, labels, generator):
-    """40-60% pixel crossfades of pairs of different digits: (M, 28, 28), M <= N."""
+    """45-55% pixel crossfades of pairs of different digits: (M, 28, 28), M <= N."""
     partner = torch.randperm(len(pixels), generator=generator)
     different = labels != labels[partner]
-    share = 0.4 + 0.2 * torch.rand(int(different.sum()), 1, 1, generator=generator)
+    share = 0.45 + 0.1 * torch.rand(int(different.sum()), 1, 1, generator=generator)
     return share * pixels[different] + (1 - share) * pixels[partner][different]
 
 
-# One drawn stroke list per digit, in a 0-1 box (x right, y down): sketches of how people draw.
+def same_digit_blends(pixels, labels, generator):
+    """Each digit mixed 50/50 with another of the same label in the batch (itself if none): still
+    that digit, only softer, as a decoder draws the average of digits it cannot tell apart."""
+    scores = torch.rand(len(labels), len(labels), generator=generator)
+    scores[labels[:, None] != labels[None, :]] = -1.0
+    scores.fill_diagonal_(-0.5)
+    return 0.5 * pixels + 0.5 * pixels[scores.argmax(dim=1)]
+
+
+# One list of strokes per digit, in a 100x100 box (x right, y down): sketches of how people draw.
 SKETCH_STROKES = {
-    0: [[(0.5, 0.05), (0.2, 0.2), (0.12, 0.5), (0.2, 0.8), (0.5, 0.95), (0.8, 0.8), (0.88, 0.5), (0.8, 0.2), (0.5, 0.05)]],
-    1: [[(0.35, 0.2), (0.55, 0.05), (0.55, 0.95)]],
-    2: [[(0.15, 0.25), (0.35, 0.07), (0.65, 0.07), (0.82, 0.28), (0.7, 0.5), (0.15, 0.93), (0.88, 0.93)]],
-    3: [[(0.15, 0.12), (0.5, 0.04), (0.8, 0.2), (0.7, 0.42), (0.4, 0.5), (0.75, 0.58), (0.85, 0.8), (0.5, 0.96), (0.15, 0.88)]],
-    4: [[(0.6, 0.05), (0.12, 0.65), (0.88, 0.65)], [(0.65, 0.3), (0.65, 0.95)]],
-    5: [[(0.82, 0.06), (0.25, 0.06), (0.2, 0.45), (0.55, 0.38), (0.82, 0.55), (0.8, 0.82), (0.5, 0.95), (0.15, 0.85)]],
-    6: [[(0.72, 0.05), (0.35, 0.3), (0.18, 0.65), (0.3, 0.92), (0.62, 0.92), (0.78, 0.7), (0.6, 0.5), (0.3, 0.55), (0.2, 0.68)]],
-    7: [[(0.12, 0.08), (0.88, 0.08), (0.45, 0.95)]],
-    8: [[(0.5, 0.5), (0.2, 0.3), (0.5, 0.05), (0.8, 0.3), (0.5, 0.5), (0.15, 0.72), (0.5, 0.95), (0.85, 0.72), (0.5, 0.5)]],
-    9: [[(0.8, 0.3), (0.55, 0.08), (0.25, 0.2), (0.3, 0.45), (0.6, 0.45), (0.8, 0.3), (0.75, 0.95)]],
+    0: [[(50, 5), (20, 20), (12, 50), (20, 80), (50, 95), (80, 80), (88, 50), (80, 20), (50, 5)]],
+    1: [[(35, 20), (55, 5), (55, 95)]],
+    2: [[(15, 25), (35, 7), (65, 7), (82, 28), (70, 50), (15, 93), (88, 93)]],
+    3: [[(15, 12), (50, 4), (80, 20), (70, 42), (40, 50), (75, 58), (85, 80), (50, 96), (15, 88)]],
+    4: [[(60, 5), (12, 65), (88, 65)], [(65, 30), (65, 95)]],
+    5: [[(82, 6), (25, 6), (20, 45), (55, 38), (82, 55), (80, 82), (50, 95), (15, 85)]],
+    6: [[(72, 5), (35, 30), (18, 65), (30, 92), (62, 92), (78, 70), (60, 50), (30, 55), (20, 68)]],
+    7: [[(12, 8), (88, 8), (45, 95)]],
+    8: [[(50, 50), (20, 30), (50, 5), (80, 30), (50, 50), (15, 72), (50, 95), (85, 72), (50, 50)]],
+    9: [[(80, 30), (55, 8), (25, 20), (30, 45), (60, 45), (80, 30), (75, 95)]],
 }
 
 
@@ -138,7 +147,8 @@ def sketch_digits(per_digit=3, seed=0):
             picture = Image.new("RGB", (280, 280), "white")
             draw = ImageDraw.Draw(picture)
             for stroke in strokes:
-                points = [(left + x * width + rng.normal(0, 3), top + y * height + rng.normal(0, 3)) for x, y in stroke]
+                points = [(left + x / 100 * width + rng.normal(0, 3), top + y / 100 * height + rng.normal(0, 3))
+                          for x, y in stroke]
                 draw.line(points, fill=(20, 20, 20), width=int(rng.integers(12, 22)), joint="curve")
             pictures.append(picture)
             labels.append(digit)

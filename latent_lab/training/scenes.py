@@ -69,11 +69,12 @@ class Scene:
     size: str = "big"
     position: str = "in the centre"
 
-    def caption(self, rng=None):
+    def caption(self, rng=None, size_share=0.7, position_share=0.7):
         """'two small red circles on the left on a blue background'. With `rng`, the size
-        and position words are sometimes left out, so short prompts work too."""
-        keep_size = rng is None or rng.random() < 0.7
-        keep_position = rng is None or rng.random() < 0.7
+        and position words are kept in only `size_share` and `position_share` of captions,
+        so short prompts work too."""
+        keep_size = rng is None or rng.random() < size_share
+        keep_position = rng is None or rng.random() < position_share
         noun = self.shape + ("s" if self.count > 1 else "")
         words = [COUNT_WORDS[self.count]] + ([self.size] if keep_size else []) + [self.colour, noun]
         if words[0] == "a" and words[1][0] in "aeiou":

@@ -3,11 +3,11 @@
     python -m latent_lab.training.train_digits_family --all --minutes 3
     python -m latent_lab.training.train_digits_family --model digits-vae-16 --minutes 2
 
-Each model trains for --minutes of CPU time (so a busy machine gives the same steps), then is written to assets/models/<name>/
-(config.json + safetensors + training.json). A run resumes from checkpoints/digits/<name>/ when
-there is one (written every minute), else from the committed weights when they exist, so a
-rerun continues where the last one stopped. No model ever sees the held-out digits; 500 of them
-are written to assets/models/digits-test/ for the app.
+Each model trains for --minutes of CPU time (a busy machine gives as many steps as an idle one),
+then is written to assets/models/<name>/ (config.json + safetensors + training.json). A run
+resumes from checkpoints/digits/<name>/ when there is one (written every minute), else from the
+committed weights when they exist, so a rerun continues where the last one stopped. No model
+ever sees the held-out digits; 500 of them are written to assets/models/digits-test/ for the app.
 """
 
 import argparse
@@ -19,17 +19,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from latent_lab.digits.models import CLASSIFIER, FAMILY, MODELS, NO_DIGIT, TEST_DIGITS, DigitClassifier, DigitsAutoencoder
-from latent_lab.training.mnist import augment, crossfades, load_mnist, no_digit_pictures, split
+from latent_lab.digits.models import (CLASSIFIER, FAMILY, MODELS, NO_DIGIT, TEST_DIGITS, DigitClassifier,
+                                     DigitsAutoencoder)
+from latent_lab.training.mnist import augment, crossfades, load_mnist, no_digit_pictures, same_digit_blends, split
 
 SEED = 0
 BATCH = 128
 LR = 2e-3  # a fresh model; cosine decay to LR / 20 over the run
 RESUME_LR = 5e-4  # a model that continues
-KL_WARMUP_STEPS = 1500  # the KL weight ramps from 0 to its value: every number gets used before the KL prunes
-NO_DIGIT_SHARE = 0.25  # of each classifier batch: crossfades of two digits and no-digit pictures
+KL_WARMUP_STEPS = 1500  # the KL weight ramps up from 0: every number gets used before the KL prunes
+NO_DIGIT_SHARE = 0.15  # of each classifier batch: crossfades of two digits and no-digit pictures
 NO_DIGIT_POOL = 8000
-BLUR_SHARE = 0.3  # of the classifier's digits, softened like a decoder's output
+BLUR_SIGMAS = (0.0, 0.7, 1.1, 1.5)  # pixels: the classifier's pictures, blurred by one of these
+FAINT = 0.5  # half of them faded to U(FAINT, 1) of their ink
+BLEND_SHARE = 0.3  # of the classifier's digits, blended with another of the same label
 CHECKPOINT_SECONDS = 60
 CHECKPOINTS = MODELS.parent.parent / "checkpoints" / "digits"
 
@@ -47,20 +50,48 @@ def family_loss(model, pixels, generator, kl_weight):
     return (bce + kl_weight * kl).mean(), bce.mean(), kl.mean()
 
 
-def soften(pixels, generator):
-    """Blur a random BLUR_SHARE of (B, 28, 28) digits by a random amount (a 3x3 box, blended)."""
-    blurred = F.avg_pool2d(pixels[:, None], 3, stride=1, padding=1)[:, 0]
-    amount = torch.rand(len(pixels), 1, 1, generator=generator) * (torch.rand(len(pixels), 1, 1, generator=generator) < BLUR_SHARE)
-    return (1 - amount) * pixels + amount * blurred
+def blur(pixels, generator):
+    """Blur each of (B, 28, 28) by a random one of BLUR_SIGMAS: decoders draw softer strokes than pens."""
+    versions = [pixels] + [F.conv2d(pixels[:, None], gaussian_kernel(sigma), padding=3)[:, 0]
+                           for sigma in BLUR_SIGMAS[1:]]
+    choice = torch.randint(len(BLUR_SIGMAS), (len(pixels),), generator=generator)
+    return torch.stack(versions)[choice, torch.arange(len(pixels))]  # (B, 28, 28)
+
+
+def fade(pixels, generator):
+    """Fade half of (B, 28, 28) to U(FAINT, 1) of their ink, so that faint ink is no cue for "no digit"."""
+    count = len(pixels)
+    scale = FAINT + (1 - FAINT) * torch.rand(count, generator=generator)
+    return pixels * torch.where(torch.rand(count, generator=generator) < 0.5, scale, 1.0)[:, None, None]
+
+
+def gaussian_kernel(sigma, size=7):
+    """A (1, 1, size, size) Gaussian blur kernel of `sigma` pixels, summing to 1."""
+    x = torch.arange(size) - size // 2
+    line = torch.exp(-x**2 / (2 * sigma**2))
+    kernel = line[:, None] * line[None, :]
+    return (kernel / kernel.sum())[None, None]
+
+
+def full_ink(pixels, generator):
+    """Bring half of (B, 28, 28) to full ink at their brightest pixel: blends are fainter than pens."""
+    full = pixels / pixels.amax(dim=(1, 2), keepdim=True).clamp(min=1e-6)
+    return torch.where(torch.rand(len(pixels), 1, 1, generator=generator) < 0.5, full, pixels)
 
 
 def classifier_loss(model, pixels, labels, generator, pool):
-    """Cross-entropy on digits (augmented, some softened) and NO_DIGIT pictures. Returns (loss, accuracy)."""
+    """Cross-entropy on digits (some blended with another of their kind) and NO_DIGIT pictures:
+    crossfades of two different digits (never blurred: that would make two similar digits look
+    like one) and the pool's. Returns (loss, accuracy)."""
     negatives = int(len(pixels) * NO_DIGIT_SHARE)
-    mixed = crossfades(pixels[:negatives], labels[:negatives], generator)
+    digits, digit_labels = pixels[negatives:], labels[negatives:]
+    blended = torch.rand(len(digits), 1, 1, generator=generator) < BLEND_SHARE
+    digits = torch.where(blended, same_digit_blends(digits, digit_labels, generator), digits)
+    mixed = crossfades(pixels[:negatives], labels[:negatives], generator)  # (M, 28, 28)
     noise = pool[torch.randint(len(pool), (negatives - len(mixed),), generator=generator)]
-    inputs = torch.cat([soften(pixels[negatives:], generator), mixed, augment(noise, generator)])
-    targets = torch.cat([labels[negatives:], torch.full((negatives,), NO_DIGIT)])
+    inputs = torch.cat([blur(digits, generator), mixed, blur(augment(noise, generator), generator)])
+    inputs = fade(full_ink(inputs, generator), generator)
+    targets = torch.cat([digit_labels, torch.full((negatives,), NO_DIGIT)])
     logits = model(inputs)
     return F.cross_entropy(logits, targets), (logits.argmax(1) == targets).float().mean()
 
@@ -71,18 +102,21 @@ def start(name):
     for folder in (CHECKPOINTS / name, MODELS / name):
         if (folder / "config.json").exists():
             model = kind.from_pretrained(folder, use_safetensors=True)
-            state = torch.load(folder / "optimizer.pt", weights_only=True) if (folder / "optimizer.pt").exists() else None
+            optimizer_file = folder / "optimizer.pt"
+            state = torch.load(optimizer_file, weights_only=True) if optimizer_file.exists() else None
             record = json.loads((folder / "training.json").read_text())
             print(f"{name}: resuming from {folder.parent.name}/{name} at step {record['steps']}", flush=True)
             return model, state, record
     torch.manual_seed(SEED)
+    fresh = {"steps": 0, "epochs": 0, "minutes": 0.0}
     if name == CLASSIFIER:
-        return DigitClassifier(), None, {"steps": 0, "epochs": 0, "minutes": 0.0}
+        return DigitClassifier(), None, fresh
     _, kind_name, latent_dim, kl_weight = next(row for row in FAMILY if row[0] == name)
-    return DigitsAutoencoder(kind=kind_name, latent_dim=latent_dim, kl_weight=kl_weight), None, {"steps": 0, "epochs": 0, "minutes": 0.0}
+    return DigitsAutoencoder(kind=kind_name, latent_dim=latent_dim, kl_weight=kl_weight), None, fresh
 
 
 def save(model, optimizer, record, folder):
+    model.register_to_config(_name_or_path=folder.name)  # not the folder it was loaded from
     model.save_pretrained(folder, safe_serialization=True)
     if optimizer is not None:
         torch.save(optimizer.state_dict(), folder / "optimizer.pt")
@@ -90,7 +124,8 @@ def save(model, optimizer, record, folder):
 
 
 def train(name, minutes, data):
-    """Train `name` for `minutes` of CPU time, checkpointing every CHECKPOINT_SECONDS, then write it to assets/models/."""
+    """Train `name` for `minutes` of CPU time, checkpointing every CHECKPOINT_SECONDS; then write
+    it to assets/models/."""
     # 1. Model, optimizer and the data stream, seeded by how far training has come.
     model, state, record = start(name)
     model.train()
@@ -104,13 +139,15 @@ def train(name, minutes, data):
     # 2. Epochs until the CPU time is up, learning rate on a cosine over the budget.
     began, last_checkpoint = time.process_time(), time.time()
     budget, run_steps = minutes * 60, 0
+    minutes_so_far = lambda: round(record["minutes"] + (time.process_time() - began) / 60, 2)  # noqa: E731
     while time.process_time() - began < budget:
         for batch in torch.randperm(len(pixels), generator=generator).split(BATCH):
             progress = min(1.0, (time.process_time() - began) / budget)
             for group in optimizer.param_groups:
                 group["lr"] = peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
             if name == CLASSIFIER:
-                loss, metric = classifier_loss(model, augment(pixels[batch], generator), labels[batch], generator, pool)
+                digits = augment(pixels[batch], generator)
+                loss, metric = classifier_loss(model, digits, labels[batch], generator, pool)
             else:
                 warm = kl_weight * min(1.0, record["steps"] / KL_WARMUP_STEPS)
                 loss, _, metric = family_loss(model, augment(pixels[batch], generator), generator, warm)
@@ -126,12 +163,12 @@ def train(name, minutes, data):
                   f"{what} {metric.item():.3f}", flush=True)
         if time.time() - last_checkpoint > CHECKPOINT_SECONDS:
             (CHECKPOINTS / name).mkdir(parents=True, exist_ok=True)
-            save(model, optimizer, dict(record, minutes=round(record["minutes"] + (time.process_time() - began) / 60, 2)),
-                 CHECKPOINTS / name)
+            save(model, optimizer, dict(record, minutes=minutes_so_far()), CHECKPOINTS / name)
             last_checkpoint = time.time()
     # 3. Write the model (and a checkpoint that continues it).
-    record.update(minutes=round(record["minutes"] + (time.process_time() - began) / 60, 2), batch=BATCH, seed=SEED,
-                  kl_warmup_steps=KL_WARMUP_STEPS, threads=torch.get_num_threads())
+    record.update(minutes=minutes_so_far(), batch=BATCH, seed=SEED, threads=torch.get_num_threads())
+    if name != CLASSIFIER:
+        record["kl_warmup_steps"] = KL_WARMUP_STEPS
     model.eval()
     (CHECKPOINTS / name).mkdir(parents=True, exist_ok=True)
     save(model, optimizer, record, CHECKPOINTS / name)
@@ -161,7 +198,8 @@ def main():
     train_rows, shipped, _ = split(images, labels)
     write_test_digits(images, labels, shipped)
     pixels = torch.from_numpy(images[train_rows].astype(np.float32) / 255)  # (4000, 28, 28)
-    data = (pixels, torch.from_numpy(labels[train_rows]), torch.from_numpy(no_digit_pictures(NO_DIGIT_POOL, SEED)))
+    pool = torch.from_numpy(no_digit_pictures(NO_DIGIT_POOL, SEED))  # (8000, 28, 28) for the classifier
+    data = (pixels, torch.from_numpy(labels[train_rows]), pool)
     for name in names if args.all else args.model:
         train(name, args.minutes, data)
 
