@@ -97,18 +97,64 @@ def test_compare_shows_one_row_per_model(page):
     assert panel.locator("#compare-rows img").count() == 3
 
 
-def test_map_draws_the_plane_and_a_click_picks_a_point(page):
-    page.get_by_role("tab", name="Map").click()
-    panel = page.locator("#tab-map")
-    panel.locator("#map-summary").get_by_text('"grid_size"').wait_for(timeout=90_000)
-    latent_map = panel.locator("#latent-map img")
-    latent_map.wait_for(state="visible", timeout=30_000)
-    box = latent_map.bounding_box()
-    latent_map.click(position={"x": box["width"] * 0.9, "y": box["height"] * 0.1})  # top right: z1 > 0, z2 > 0
-    page.wait_for_timeout(3000)
-    summary = panel.locator("#map-summary").inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "map.png"), full_page=True)
-    assert '"picked"' in summary and "3.2" in summary.replace(" ", "").replace("\n", "")
+def open_digits(page, section):
+    page.get_by_role("tab", name="Digits: AE vs VAE").click()
+    panel = page.locator("#tab-digits")
+    panel.get_by_role("tab", name=section).click()
+    return panel
+
+
+def test_digits_maps_and_a_click_decodes_a_point(page):
+    panel = open_digits(page, "Map")
+    panel.locator("#digits-map-summary").get_by_text('"clear_share"').first.wait_for(timeout=90_000)
+    vae_map = panel.locator("#vae-map img")
+    vae_map.wait_for(state="visible", timeout=30_000)
+    box = vae_map.bounding_box()
+    vae_map.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.25})  # z1 > 0, z2 > 0
+    panel.locator("#digits-point-summary").get_by_text('"label"').wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SCREENSHOTS / "digits-map.png"), full_page=True)
+    summary = panel.locator("#digits-point-summary").inner_text()
+    assert "digits-vae-2d" in summary
+
+
+def draw(page, canvas, strokes):
+    """Draw polylines (in shares of the canvas) with the mouse, as a student would."""
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=8)
+        page.mouse.up()
+
+
+def test_a_digit_drawn_on_the_sketchpad_shows_its_ellipse_and_samples(page):
+    panel = open_digits(page, "Draw a digit")
+    canvas = panel.locator("#digit-sketch canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)
+    panel.locator("#digit-sketch").get_by_role("button", name="Brush").click()
+    draw(page, canvas, [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]])  # a 7
+    page.wait_for_timeout(2000)
+    panel.get_by_role("button", name="Encode my digit").click()
+    summary = panel.locator("#digits-draw-summary")
+    summary.get_by_text('"keep_label_share"').wait_for(timeout=90_000)
+    panel.locator("#vae-marked img").wait_for(state="visible", timeout=30_000)
+    panel.locator("#digit-samples img").wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(SCREENSHOTS / "digits-draw.png"), full_page=True)
+    text = summary.inner_text().replace(" ", "").replace("\n", "")
+    assert '"sigma":[' in text  # the VAE's σ, drawn as its ellipses
+
+
+def test_random_latents_per_model(page):
+    panel = open_digits(page, "Prior samples")
+    panel.get_by_role("button", name="Decode random latents").click()
+    panel.locator("#digits-prior-summary").get_by_text('"digit_likeness_256"').first.wait_for(timeout=90_000)
+    panel.locator("#digits-prior img").wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SCREENSHOTS / "digits-prior.png"), full_page=True)
 
 
 def test_a_lesson_saved_in_the_browser_opens_again(page, tmp_path):

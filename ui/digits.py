@@ -63,7 +63,8 @@ class Sketchpad(gr.Sketchpad):
     """A sketchpad that hands the handler the drawing's bytes; a file it names is read only
     from Gradio's upload folder, as for ImageFile."""
 
-    is_template = True
+    def get_block_name(self):
+        return "imageeditor"  # drawn by the browser exactly as gr.Sketchpad
 
     def preprocess(self, payload):
         if payload is None:
@@ -141,6 +142,13 @@ def on_draw(drawing, upload, n_samples, sigma_scale, seed, extent="prior"):
             view.summary)
 
 
+def on_draw_live(drawing, upload, n_samples, sigma_scale, seed):
+    """The same view on each stroke or slider move; nothing at all while there is no digit yet."""
+    if not any(picture and frame_digit(imaging.load_image(picture)).any() for picture in (drawing, upload)):
+        return [gr.skip()] * 5
+    return on_draw(drawing, upload, n_samples, sigma_scale, seed)
+
+
 @common.friendly
 @common.remembered
 def on_prior(n_samples, seed):
@@ -171,7 +179,8 @@ def first_of(label):
 
 
 def sketchpad(label, elem_id):
-    return Sketchpad(label=label, type="filepath", height=280, width=280, elem_id=elem_id,
+    return Sketchpad(label=label, type="filepath", height=340, canvas_size=(280, 280), fixed_canvas=True,
+                     layers=False, transforms=(), elem_id=elem_id,
                      brush=gr.Brush(colors=["#000000"], default_size=18, color_mode="fixed"))
 
 
@@ -179,7 +188,7 @@ def build(page):
     gr.Markdown(HELP)
     choices = test_digit_choices()
     with gr.Tabs():
-        with gr.Tab("Map", elem_id="digits-map-tab") as map_tab:
+        with gr.Tab("Map", elem_id="digits-map-tab", id="digits-map") as map_tab:
             gr.Markdown(MAP_HELP)
             extent = gr.Radio([("N(0, I)'s ±3", "prior"), ("each model's own range", "codes")], value="prior",
                               label="Show")
@@ -209,7 +218,7 @@ def build(page):
             picture.select(on_map_click, [gr.State(name), extent], [point_model, z1, z2],
                            api_visibility="private").then(**point_event, api_visibility="private")
 
-        with gr.Tab("Draw a digit", elem_id="digits-draw-tab"):
+        with gr.Tab("Draw a digit", elem_id="digits-draw-tab", id="digits-draw"):
             gr.Markdown(DRAW_HELP)
             with gr.Row():
                 with gr.Column(scale=1):
@@ -233,13 +242,12 @@ def build(page):
         draw_inputs = [drawing, upload, n_samples, sigma_scale, seed]
         draw_outputs = [ae_marked, vae_marked, samples_row, sample_gallery, draw_summary]
         draw_button.click(on_draw, draw_inputs, draw_outputs, api_name="digits_draw")
-        drawing.change(on_draw, draw_inputs, draw_outputs, api_visibility="private", trigger_mode="always_last",
-                       show_progress="hidden")  # live on each stroke: the whole view takes milliseconds
-        for control in (upload, sigma_scale, n_samples):
-            control.change(on_draw, draw_inputs, draw_outputs, api_visibility="private", trigger_mode="always_last",
-                           show_progress="hidden")
+        # Live on each stroke and slider move: the whole view takes milliseconds.
+        for control in (drawing, upload, sigma_scale, n_samples):
+            control.change(common.friendly(on_draw_live), draw_inputs, draw_outputs, api_visibility="private",
+                           trigger_mode="always_last", show_progress="hidden")
 
-        with gr.Tab("Prior samples", elem_id="digits-prior-tab"):
+        with gr.Tab("Prior samples", elem_id="digits-prior-tab", id="digits-prior"):
             gr.Markdown(PRIOR_HELP)
             with gr.Row():
                 prior_count = gr.Slider(1, 32, value=12, step=1, label="Samples per model")
@@ -250,7 +258,7 @@ def build(page):
             prior_summary = gr.JSON(label="Summary", elem_id="digits-prior-summary")
         prior_button.click(on_prior, [prior_count, prior_seed], [prior_grid, prior_summary], api_name="digits_prior")
 
-        with gr.Tab("Walk", elem_id="digits-walk-tab"):
+        with gr.Tab("Walk", elem_id="digits-walk-tab", id="digits-walk"):
             gr.Markdown(WALK_HELP)
             with gr.Row():
                 walk_a = sketchpad("Digit A (draw, or pick one below)", "walk-sketch-a")
@@ -268,7 +276,7 @@ def build(page):
         walk_button.click(on_walk, [walk_a, walk_b, test_a, test_b, walk_steps], [walk_grid, walk_plot, walk_summary],
                           api_name="digits_walk")
 
-        with gr.Tab("Traversals", elem_id="digits-traverse-tab"):
+        with gr.Tab("Traversals", elem_id="digits-traverse-tab", id="digits-traverse"):
             gr.Markdown(TRAVERSE_HELP)
             with gr.Row():
                 traverse_sketch = sketchpad("A digit (draw, or pick one)", "traverse-sketch")
@@ -283,7 +291,7 @@ def build(page):
         traverse_button.click(on_traverse, [traverse_sketch, traverse_test, traverse_steps, span],
                               [traverse_grid, traverse_summary], api_name="digits_traverse")
 
-        with gr.Tab("Your own latents", elem_id="digits-api-tab"):
+        with gr.Tab("Your own latents", elem_id="digits-api-tab", id="digits-api"):
             gr.Markdown("Encode a picture with any model of the family, or decode latent vectors you type "
                         "(JSON: a list of vectors, at most 1,024).")
             family_names = models.names()

@@ -149,12 +149,12 @@ def mark(picture, plane, mu, sigma=None):
     """Draw a digit's μ on a map picture (a cross), and its σ as 1σ and 2σ ellipses, in place."""
     draw = ImageDraw.Draw(picture)
     x, y = plane.to_pixel(*mu)
-    for width, colour in ((5, "black"), (2, MARK_COLOUR)):
-        draw.line([x - 8, y, x + 8, y], fill=colour, width=width)
-        draw.line([x, y - 8, x, y + 8], fill=colour, width=width)
+    for width, colour in ((9, "black"), (4, MARK_COLOUR)):  # big enough to see on a shrunk map
+        draw.line([x - 16, y, x + 16, y], fill=colour, width=width)
+        draw.line([x, y - 16, x, y + 16], fill=colour, width=width)
     if sigma is not None:
         for k in (1, 2):
-            _ellipse(draw, plane, mu, (k * sigma[0], k * sigma[1]), SIGMA_COLOUR, 2)
+            _ellipse(draw, plane, mu, (k * sigma[0], k * sigma[1]), SIGMA_COLOUR, 3)
     return picture
 
 
