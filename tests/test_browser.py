@@ -157,6 +157,29 @@ def test_random_latents_per_model(page):
     page.screenshot(path=str(SCREENSHOTS / "digits-prior.png"), full_page=True)
 
 
+def test_a_walk_between_two_test_digits(page):
+    panel = open_digits(page, "Walk")
+    panel.get_by_role("button", name="Walk from A to B").click()
+    panel.locator("#digits-walk-summary").get_by_text('"steps"').first.wait_for(timeout=90_000)
+    panel.locator("#digits-walk img").wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(SCREENSHOTS / "digits-walk.png"), full_page=True)
+
+
+def test_a_latent_walk_between_two_prompts(page):
+    page.get_by_role("tab", name="Generate").click()
+    panel = page.locator("#tab-generate")
+    panel.get_by_text("Walk between two prompts").click()
+    panel.get_by_role("button", name="Walk", exact=True).click()
+    panel.locator("#walk-summary").get_by_text('"max_over_mean"').wait_for(timeout=180_000)
+    panel.get_by_role("button", name="Walk the same two ends through the VAE's latents").click()
+    panel.locator("#vae-walk-summary").get_by_text('"crossfade_psnr_db"').wait_for(timeout=180_000)
+    assert panel.locator("#walk-frames img").count() == 8 and panel.locator("#vae-walk-frames img").count() == 8
+    panel.locator("#walk-frames").scroll_into_view_if_needed()
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(SCREENSHOTS / "latent-walk.png"), full_page=True)
+
+
 def test_a_lesson_saved_in_the_browser_opens_again(page, tmp_path):
     page.get_by_role("tab", name="Sample").click()
     panel = page.locator("#tab-sample")

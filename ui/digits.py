@@ -27,8 +27,8 @@ on, at their μ, coloured by label; the yellow rings are N(0, I)'s 1σ, 2σ and 
 far** (`code_std` about 5: most of them lie outside the rings, over an irregular region), so random latents from
 N(0, I) only reach the middle of its map, where some digits never are (`prior_label_mix`: no 1s among them). Its
 2-number decoder still draws digit-like shapes almost everywhere, so its "holes" are not blank patches but the places
-N(0, I) never reaches. The **VAE packs its codes into the rings** (`code_std` about 1), so N(0, I) lands on every kind
-of digit, and nearly every cell inside the rings is a clear digit (`clear_share`). Switch to *each model's own range*
+N(0, I) never reaches. The **VAE packs its codes into the rings** (`code_std` about 1), so N(0, I) lands on nearly every
+kind of digit, and nearly every cell inside the rings is a clear digit (`clear_share`). Switch to *each model's own range*
 to see all of the AE's codes. Click either map to decode that point.
 """
 
@@ -48,8 +48,10 @@ because its codes live somewhere else (the row titles and `digit_likeness`).
 
 WALK_HELP = """
 **A walk between two digits** through each 16-number model, in a straight line (lerp) and around the sphere (slerp):
-every frame is labelled, and the plot shows how clearly each frame is some digit. Through the VAE's latents every
-frame on the way is a digit; the AE's walks pass through shapes that are none.
+every frame is labelled, and the plot shows how clearly each frame is some digit (below the dotted line, 50%, a frame is
+no clear digit). Between two test digits a walk stays among digits for every model most of the way, since both ends
+are codes the models know; the dip in the middle is where one digit becomes the other. Where the autoencoder fails is
+away from its codes, where nothing was trained: see *Prior samples*.
 """
 
 TRAVERSE_HELP = """
@@ -222,7 +224,7 @@ def build(page):
             gr.Markdown(DRAW_HELP)
             with gr.Row():
                 with gr.Column(scale=1):
-                    drawing = sketchpad("Draw a digit here", "digit-sketch")
+                    drawing = sketchpad("Draw a digit here (pick the brush on the left first)", "digit-sketch")
                     upload = common.image_input("… or upload a picture of one", height=160)
                     n_samples = gr.Slider(1, samples.MAX_SAMPLES, value=8, step=1, label="Samples")
                     sigma_scale = gr.Slider(0, samples.MAX_SIGMA_SCALE, value=1, step=0.1, label="σ-scale")
