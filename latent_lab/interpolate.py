@@ -91,6 +91,15 @@ class InterpolateResult:
 
 
 def interpolate_view(vae, source, file_a, file_b, steps=8, method="slerp", max_side=512):
+    """The decoded walk from A's μ to B's: the last item of interpolate_stream."""
+    for item in interpolate_stream(vae, source, file_a, file_b, steps, method, max_side):
+        pass
+    return item
+
+
+def interpolate_stream(vae, source, file_a, file_b, steps=8, method="slerp", max_side=512):
+    """Yields the frames decoded so far (A's reconstruction first) as each is done, then the
+    InterpolateResult."""
     steps = check_number(steps, "Steps", 2, 32, integer=True)
     if method not in METHODS:
         raise InputError(f"Method must be 'lerp' or 'slerp', not {str(method)[:40]!r}.")
@@ -99,15 +108,20 @@ def interpolate_view(vae, source, file_a, file_b, steps=8, method="slerp", max_s
     path = frames(mean_a, mean_b, steps, method)  # (steps, C, h, w)
     # The path starts at μ_A and ends at μ_B exactly: those two frames are the reconstructions.
     ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)
-    middle = vae_ops.decode(vae, path[1:-1]) if steps > 2 else torch.empty(0, *ends[0].shape)
-    pictures = torch.cat([ends[0][None], middle, ends[1][None]])
+    decoded, shown = [ends[0][None]], [imaging.to_pil(ends[0])]
+    yield list(shown)
+    for batch in vae_ops.decode_batches(vae, path[1:-1]) if steps > 2 else []:
+        decoded.append(batch)
+        shown += [imaging.to_pil(p) for p in batch]
+        yield list(shown)
+    pictures = torch.cat([*decoded, ends[1][None]])
     # Both norm curves, so students see lerp sag and slerp hold the norm (no decoding needed).
     norms_by_method = {name: frames(mean_a, mean_b, steps, name).flatten(1).norm(dim=1).tolist() for name in METHODS}
     distance = {method: crossfade_distance(pictures)}
     figure = plots.walk_figure(norms_by_method, distance, typical_norm=math.sqrt(mean_a.numel()))
     summary = {"method": method, "steps": steps, "latent_norms": norms_by_method[method],
                "crossfade_psnr_db": distance, "model": model_name(source)}
-    return InterpolateResult([imaging.to_pil(p) for p in pictures], figure, round_summary(summary))
+    yield InterpolateResult([imaging.to_pil(p) for p in pictures], figure, round_summary(summary))
 
 
 THREE_WAYS = ("lerp", "slerp", "crossfade")

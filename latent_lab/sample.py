@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+import torch
+
 from latent_lab import imaging, plots, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import MAX_SEED, check_number, model_name, round_summary
@@ -20,7 +22,14 @@ TINY_DIFFERENCE = 1.0  # grey levels: samples closer than this to decode(μ) loo
 
 def sample_view(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_side=512):
     """Decodes of z = μ + σ-scale·σ·ε, how much each pixel varies across them, and how far they
-    land from the decode of μ (|decode(z) - decode(μ)|)."""
+    land from the decode of μ (|decode(z) - decode(μ)|): the last item of sample_stream."""
+    for item in sample_stream(vae, source, file, n_samples, sigma_scale, seed, max_side):
+        pass
+    return item
+
+
+def sample_stream(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_side=512):
+    """Yields the list of samples decoded so far as each is done, then the SampleResult."""
     n_samples = check_number(n_samples, "Number of samples", 1, 16, integer=True)
     sigma_scale = check_number(sigma_scale, "σ-scale", 0, 10)
     seed = check_number(seed, "Seed", 0, MAX_SEED, integer=True)
@@ -31,7 +40,12 @@ def sample_view(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_sid
     if sigma_scale == 0 or not posterior.has_sigma:  # every z is μ
         samples = reconstruction.expand(n_samples, -1, -1, -1)
     else:
-        samples = vae_ops.decode(vae, latents)  # (n, 3, H, W)
+        decoded, shown = [], []
+        for batch in vae_ops.decode_batches(vae, latents):
+            decoded.append(batch)
+            shown += [imaging.to_pil(p) for p in batch]
+            yield list(shown)
+        samples = torch.cat(decoded)  # (n, 3, H, W)
     # Both in grey levels (0-255), averaged over RGB.
     pixel_std = (samples * 127.5).std(dim=0, correction=0).mean(dim=0)
     difference = ((samples - reconstruction).abs() * 127.5).mean(dim=(0, 1))
@@ -54,4 +68,4 @@ def sample_view(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_sid
         summary["note"] = ("σ is tiny for this model: the samples look the same as the reconstruction. "
                            "Raise the σ-scale to see where the encoder is unsure.")
     figure = plots.sample_spread_figure(pixel_std.numpy(), difference.numpy(), n_samples)
-    return SampleResult([imaging.to_pil(p) for p in samples], figure, round_summary(summary))
+    yield SampleResult([imaging.to_pil(p) for p in samples], figure, round_summary(summary))

@@ -64,13 +64,18 @@ def encode(vae, image):
 
 @torch.inference_mode()
 def encode_batch(vae, images):
-    """Posterior means (N, C, h, w), scaled units, of same-size RGB pictures encoded as one batch."""
+    """Posterior means (N, C, h, w), scaled units, of same-size RGB pictures, encoded in batches of
+    at most DECODE_PIXELS pixels as decode does (at 512 px one at a time: six in one batch took
+    1.8x as long, benchmarks/)."""
     scale, shift = _scaling(vae)
-    pixels = torch.cat([to_tensor(image) for image in images])
-    output = vae.encode(_model_input(vae, pixels))
-    distribution = getattr(output, "latent_dist", None)
-    raw = output.latents if distribution is None else distribution.mean
-    return (raw.float().cpu() - shift) * scale
+    pixels = torch.cat([to_tensor(image) for image in images])  # (N, 3, H, W)
+    batch_size = max(1, DECODE_PIXELS // (pixels.shape[-2] * pixels.shape[-1]))
+    means = []
+    for chunk in pixels.split(batch_size):
+        output = vae.encode(_model_input(vae, chunk))
+        distribution = getattr(output, "latent_dist", None)
+        means.append(output.latents if distribution is None else distribution.mean)
+    return (torch.cat(means).float().cpu() - shift) * scale
 
 
 def sample(posterior, n_samples, sigma_scale=1.0, seed=0):
@@ -85,11 +90,16 @@ def sample(posterior, n_samples, sigma_scale=1.0, seed=0):
     return posterior.mean + sigma_scale * posterior.std * eps
 
 
-@torch.inference_mode()
 def decode(vae, latents, batch_size=None):
-    """Scaled latents (N, C, h, w) -> float32 pictures (N, 3, 8h, 8w) in [-1, 1], decoded in batches
-    of `batch_size` (default: as many as fit in DECODE_PIXELS; measured in benchmarks/). Pictures
-    over TILE_ABOVE pixels are decoded one at a time in overlapping tiles of the VAE's
+    """Scaled latents (N, C, h, w) -> float32 pictures (N, 3, 8h, 8w) in [-1, 1] (see decode_batches)."""
+    return torch.cat(list(decode_batches(vae, latents, batch_size)))
+
+
+def decode_batches(vae, latents, batch_size=None):
+    """Decode scaled latents (N, C, h, w) batch by batch, yielding float32 pictures (n, 3, 8h, 8w)
+    in [-1, 1] as each batch is done, so views can show the first pictures early. Batches hold
+    `batch_size` latents (default: as many as fit in DECODE_PIXELS; measured in benchmarks/).
+    Pictures over TILE_ABOVE pixels are decoded one at a time in overlapping tiles of the VAE's
     `sample_size`, blended at the seams (diffusers' `tiled_decode`). On a CPU with bf16 units the
     decoder runs under bf16 autocast (models.autocast): over twice as fast, and 51-58 dB PSNR from
     the fp32 decode on held-out pictures (benchmarks/)."""
@@ -97,13 +107,12 @@ def decode(vae, latents, batch_size=None):
     pixels_each = latents.shape[-2] * latents.shape[-1] * scale_factor(vae) ** 2
     tiled = pixels_each > TILE_ABOVE
     batch_size = 1 if tiled else batch_size or max(1, DECODE_PIXELS // pixels_each)
-    pictures = []
-    with models.autocast(vae):
-        for chunk in latents.split(batch_size):
+    for chunk in latents.split(batch_size):
+        with torch.inference_mode(), models.autocast(vae):
             raw = _model_input(vae, chunk / scale + shift)
             output = vae.tiled_decode(raw) if tiled else vae.decode(raw)
-            pictures.append(output.sample.float().cpu().clamp(-1, 1))
-    return torch.cat(pictures)
+            pictures = output.sample.float().cpu().clamp(-1, 1)
+        yield pictures  # outside both contexts: the caller's code between batches runs in fp32, with autograd
 
 
 def kl_map(posterior, vae):

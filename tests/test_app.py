@@ -132,7 +132,7 @@ def test_the_model_selector_switches_the_vae():
     _reconstruction, _plot, summary = encode.on_encode(PHOTO, "latent-lab-ae")
     assert summary["model"] == "latent-lab-ae"
     assert summary["sigma_mean"] is None and "no σ" in summary["note"]  # a plain autoencoder: one point
-    _samples, _plot, sampled = sample.on_sample(PHOTO, 3, 2.0, 0, "latent-lab-ae")
+    _samples, _plot, sampled = list(sample.on_sample(PHOTO, 3, 2.0, 0, "latent-lab-ae"))[-1]  # it streams
     assert sampled["pixel_std_mean"] == 0 and "no σ" in sampled["note"]
     assert channels.on_channels(PHOTO, "latent-lab-vae-strong-kl")[-1]["model"] == "latent-lab-vae-strong-kl"
     with pytest.raises(Exception, match="Unknown model 'nope'. Choose one of: latent-lab-ae"):

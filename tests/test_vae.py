@@ -23,6 +23,18 @@ def test_encode_gives_mean_and_std_in_scaled_units(tiny_vae, posterior):
     assert torch.allclose(posterior.std, raw.std * 0.5, atol=1e-6)
 
 
+def test_encode_batch_gives_each_picture_its_own_mean_in_bounded_batches(tiny_vae, posterior, monkeypatch):
+    pictures = [photo_like(96, 64, seed=0), photo_like(96, 64, seed=1), photo_like(96, 64, seed=2)]
+    calls = []
+    encode = tiny_vae.encode
+    monkeypatch.setattr(tiny_vae, "encode", lambda x: calls.append(x.shape[0]) or encode(x))
+    monkeypatch.setattr(vae_ops, "DECODE_PIXELS", 2 * 96 * 64)  # two pictures a batch
+    means = vae_ops.encode_batch(tiny_vae, pictures)
+    assert calls == [2, 1] and means.shape == (3, 4, 8, 12)
+    assert torch.allclose(means[0:1], posterior.mean, atol=1e-5)
+    assert torch.allclose(means[2:3], vae_ops.encode(tiny_vae, pictures[2]).mean, atol=1e-5)
+
+
 def test_scale_factor_comes_from_the_config(tiny_vae):
     assert vae_ops.scale_factor(tiny_vae) == 8
 
@@ -95,6 +107,16 @@ def test_bf16_decodes_photos_as_well_as_fp32_on_the_embedded_vae(monkeypatch):
     pixels = imaging.to_tensor(picture)[0]
     # bf16 looks like fp32 (measured 55.7 dB), or at least costs no quality (measured 0.01 dB lower).
     assert vae_ops.psnr(fp32, bf16) >= 50 or vae_ops.psnr(pixels, bf16) >= vae_ops.psnr(pixels, fp32) - 0.5
+
+
+def test_between_decoded_batches_the_caller_runs_without_bf16_or_inference_mode(tiny_vae, posterior, monkeypatch):
+    monkeypatch.setenv("LATENT_LAB_BF16", "1")  # the decoder in bf16, whatever this CPU is
+    latents = vae_ops.sample(posterior, 3, 1.0, seed=0)
+    batches = []
+    for pictures in vae_ops.decode_batches(tiny_vae, latents, batch_size=2):
+        assert not torch.is_autocast_enabled("cpu") and not torch.is_inference_mode_enabled()
+        batches.append(pictures)
+    assert [len(b) for b in batches] == [2, 1]
 
 
 def test_psnr_known_values():

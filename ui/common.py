@@ -78,9 +78,10 @@ def friendly(handler):
     if inspect.isgeneratorfunction(handler):
         @wraps(handler)
         def streaming(*args, **kwargs):
+            written = {}  # a picture streamed again is not written again
             try:
                 for outputs in handler(*args, **kwargs):
-                    yield as_files(outputs)
+                    yield as_files(outputs, written)
             except Exception as error:
                 raise _user_error(error) from error
         return streaming
@@ -123,9 +124,9 @@ def _fresh_figures(value):
 
 
 def remembered(handler):
-    """Compute an answer once for identical inputs; requests that ask again get the same answer."""
-    @wraps(handler)
-    def remembering(*args, **kwargs):
+    """Compute an answer once for identical inputs; requests that ask again get the same answer.
+    A streaming handler streams to the first request; the others get its last answer."""
+    def answer_for(args, kwargs):
         key = (handler.__qualname__, *map(_content_key, args), *map(_content_key, sorted(kwargs.items())))
         with _answers_lock:
             answer = _answers.get(key)
@@ -134,6 +135,26 @@ def remembered(handler):
             _answers.move_to_end(key)
             while len(_answers) > REMEMBER:
                 _answers.popitem(last=False)
+        return answer
+
+    if inspect.isgeneratorfunction(handler):
+        @wraps(handler)
+        def remembering_stream(*args, **kwargs):
+            answer = answer_for(args, kwargs)
+            with answer.lock:  # the first computes and streams; identical requests wait here
+                if answer.outputs is None:
+                    written, outputs = {}, None
+                    for outputs in handler(*args, **kwargs):
+                        outputs = as_files(outputs, written)
+                        yield outputs
+                    answer.outputs, answer.made = outputs, time.time()
+                    return
+            yield _fresh_figures(answer.outputs)
+        return remembering_stream
+
+    @wraps(handler)
+    def remembering(*args, **kwargs):
+        answer = answer_for(args, kwargs)
         with answer.lock:  # the first computes; identical requests wait here for its answer
             if answer.outputs is None:
                 answer.outputs, answer.made = as_files(handler(*args, **kwargs)), time.time()
@@ -215,14 +236,16 @@ def write_text(text, prefix):
     return write_file(lambda path: Path(path).write_text(text, encoding="utf-8"), prefix, ".json")
 
 
-def as_files(value):
-    """`value` with every PIL picture in it (also in tuples and lists) replaced by its file."""
+def as_files(value, written=None):
+    """`value` with every PIL picture in it (also in tuples and lists) replaced by its file;
+    `written` ({id: (picture, path)}) remembers pictures already written in this answer."""
+    written = {} if written is None else written
     if isinstance(value, Image.Image):
-        return write_picture(value)
-    if isinstance(value, tuple):
-        return tuple(as_files(item) for item in value)
-    if isinstance(value, list):
-        return [as_files(item) for item in value]
+        if id(value) not in written:
+            written[id(value)] = value, write_picture(value)  # the picture is kept: its id stays its own
+        return written[id(value)][1]
+    if isinstance(value, (tuple, list)):
+        return type(value)(as_files(item, written) for item in value)
     return value
 
 

@@ -4,7 +4,7 @@ ways (lerp, slerp and a pixel crossfade), and the walk as an MP4."""
 import gradio as gr
 
 from latent_lab.export import save_gif, save_mp4
-from latent_lab.interpolate import interpolate_view, three_ways_view
+from latent_lab.interpolate import InterpolateResult, interpolate_stream, interpolate_view, three_ways_view
 from ui import common
 
 TITLE, VIEW, ELEM_ID = "Interpolate", "interpolate", "tab-interpolate"
@@ -43,8 +43,12 @@ def write_video(pictures):
 @common.gpu
 @common.remembered
 def on_interpolate(file_a, file_b, steps, method, model=None):
-    result = interpolate_view(*common.vae(model), file_a, file_b, steps, method, common.settings.max_side)
-    return result.frames, write_gif(result.frames), result.norm_plot, result.summary
+    """Streams: each frame appears as soon as it is decoded."""
+    for item in interpolate_stream(*common.vae(model), file_a, file_b, steps, method, common.settings.max_side):
+        if isinstance(item, InterpolateResult):
+            yield item.frames, write_gif(item.frames), item.norm_plot, item.summary
+        else:
+            yield item, None, None, {"status": f"{len(item)} of {int(steps)} frames decoded"}
 
 
 @common.friendly

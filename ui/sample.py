@@ -3,7 +3,7 @@
 import gradio as gr
 
 from latent_lab.checks import MAX_SEED
-from latent_lab.sample import sample_view
+from latent_lab.sample import SampleResult, sample_stream
 from ui import common
 
 TITLE, VIEW, ELEM_ID = "Sample", "sample", "tab-sample"
@@ -23,8 +23,12 @@ same until you raise the σ-scale. The same seed always gives the same samples. 
 @common.gpu
 @common.remembered
 def on_sample(file, n_samples, sigma_scale, seed, model=None):
-    result = sample_view(*common.vae(model), file, n_samples, sigma_scale, seed, common.settings.max_side)
-    return result.samples, result.pixel_std_plot, result.summary
+    """Streams: each sample appears as soon as it is decoded."""
+    for item in sample_stream(*common.vae(model), file, n_samples, sigma_scale, seed, common.settings.max_side):
+        if isinstance(item, SampleResult):
+            yield item.samples, item.pixel_std_plot, item.summary
+        else:
+            yield item, None, {"status": f"{len(item)} of {int(n_samples)} samples decoded"}
 
 
 def build(page):
