@@ -52,15 +52,16 @@ def decode_quality(vae, pictures):
 
 @torch.inference_mode()
 def _posterior(vae, pixels, bf16=False, mkldnn=True):
-    with torch.backends.mkldnn.flags(enabled=mkldnn), torch.autocast("cpu", torch.bfloat16, enabled=bf16):
-        distribution = vae.encode(pixels.contiguous(memory_format=torch.channels_last)
-                                  if _is_channels_last(vae) else pixels).latent_dist
-        return distribution.mean.float(), distribution.std.float()
-
-
-def _is_channels_last(vae):
-    weight = next(p for p in vae.parameters() if p.dim() == 4)
-    return weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
+    """(mean, std), unscaled. A model placed in channels_last turns the convolutions' outputs
+    channels_last from its first layer on, whatever the layout of `pixels`."""
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = mkldnn  # off: torch's own convolution kernels instead of oneDNN's
+    try:
+        with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+            distribution = vae.encode(pixels).latent_dist
+            return distribution.mean.float(), distribution.std.float()
+    finally:
+        torch.backends.mkldnn.enabled = before
 
 
 def encoder_paths(plain_vae, placed_vae, picture, repeats):
@@ -89,10 +90,11 @@ def encoder_paths(plain_vae, placed_vae, picture, repeats):
     return rows
 
 
-def decode_batches(vae, side, repeats, frames=8):
-    """Seconds per picture when `frames` latents of a side x side picture are decoded in batches
-    of each of BATCH_SIZES, in the app's decoder precision."""
-    latents = torch.randn(frames, vae.config.latent_channels, side // 8, side // 8,
+def decode_batches(vae, size, repeats, frames=8):
+    """Seconds per picture when `frames` latents of a picture of `size` (width, height) are decoded
+    in batches of each of BATCH_SIZES, in the app's decoder precision."""
+    cell = vae_ops.scale_factor(vae)
+    latents = torch.randn(frames, vae.config.latent_channels, size[1] // cell, size[0] // cell,
                           generator=torch.Generator().manual_seed(0))
     paths = {size: (lambda size=size: vae_ops.decode(vae, latents, batch_size=size)) for size in BATCH_SIZES}
     seconds = interleaved_seconds(paths, repeats)

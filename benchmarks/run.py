@@ -1,22 +1,30 @@
-"""Speed and memory of Latent Lab beside naive baselines, all measured in one run.
+"""Speed and memory of Latent Lab beside plain fp32 diffusers calls, all measured in one run.
 
-    python -m benchmarks.run [--quick] [--parts actions serving sd] [--json benchmarks/results/latest.json]
+    python -m benchmarks.run [--quick] [--parts precision actions serving sd] [--json benchmarks/results/latest.json]
 
-1. App actions on the embedded models at 256 and 512 px: median seconds and peak resident memory,
-   beside a naive baseline of plain fp32 diffusers calls (a fresh encode per request, one decode
-   per frame, default memory layout), and the compute floor: the decodes an action needs, in
-   FLOPs, at this machine's fp32 matmul peak. No fp32 path can beat that floor.
-2. Serving: cold start of `python app.py` to the first answered /encode, and the server's resident
+It first prints the decoder's precision on this CPU (bf16 or fp32, and why: latent_lab.models.cpu_bf16).
+1. Precision, on the embedded VAE: bf16 decodes against fp32 ones on held-out pictures (PSNR), the
+   encoder in each precision and memory layout (seconds, and how far μ and σ move), and the seconds
+   per picture of each decode batch size.
+2. App actions on the embedded models, photos fitted to 256 and 512 px as the app fits an upload:
+   median seconds and peak resident memory of each click, beside plain fp32 diffusers calls that do
+   the same model work (default memory layout, one picture per call), timed in turn within every
+   repeat; and the compute floor: the FLOPs of the action's encodes and decodes at this machine's
+   fp32 compute peak (no fp32 path can beat it) and at the peak of the app's decoder precision, a
+   peak being the faster of a large matmul and a decoder-like 3x3 convolution.
+3. Serving: cold start of `python app.py` to the first answered /encode, and the server's resident
    memory before and after 200 mixed requests.
-3. The Stable Diffusion VAE architecture (random weights) at 512 px: FLOPs, FLOP/s and the share of
-   this machine's matmul peak, naive fp32 beside the app's path, bf16 where it helps, and the
-   quality bf16 costs on the embedded VAE.
+4. The Stable Diffusion VAE architecture (random weights) at 512 px: FLOPs, FLOP/s and the share of
+   this machine's compute peak, naive fp32 beside the app's path in fp32 and in bf16.
 Prints a table per part, then each target met or missed (and by how much), and writes a JSON file.
+Torch uses LATENT_LAB_THREADS threads, as the app does; on a machine shared with other work,
+LATENT_LAB_THREADS=1 gives steadier numbers than two threads that wait for each other.
 `--quick` measures once per path, at 256 px only, and 40 requests: a check that everything runs, not a result.
 """
 
 import argparse
 import json
+import os
 from pathlib import Path
 import platform
 import statistics
@@ -25,22 +33,32 @@ import time
 
 import torch
 
-from benchmarks import sd_vae, serving
-from latent_lab import generate, imaging, interpolate, lab, models, vae as vae_ops
-from latent_lab.config import EMBEDDED_PIPELINE, EMBEDDED_VAE, EXAMPLES
+from benchmarks import precision, sd_vae, serving
+from latent_lab import cache, encode, generate, imaging, interpolate, models, sample, traverse, vae as vae_ops
+from latent_lab.config import EMBEDDED_PIPELINE, EMBEDDED_VAE, EXAMPLES, Settings
 from latent_lab.models import load_pipeline, load_vae
 
-# Decodes each action needs once the app's cache holds the pictures' posteriors and reconstructions.
-DECODES = {"8 samples": 8, "8-frame interpolation": 6}  # the two end frames are the reconstructions
-# The issue's targets (2 CPU cores).
+# (decodes, encodes) of each click once the app's cache holds the pictures' posteriors and
+# reconstructions; the first click, on a new picture, finds nothing there.
+MODEL_WORK = {
+    "encode a new picture": (1, 1),  # μ and σ, and the reconstruction
+    "8 samples": (8, 0),
+    "8-frame interpolation": (6, 0),  # the two end frames are the reconstructions
+    "traversal, 7 frames": (8, 0),  # the unchanged μ and 7 offsets
+    "three ways, 8 frames": (12, 6),  # 6 middle frames of lerp and of slerp; the crossfade's 6 blends encoded
+}
+PHOTO_A, PHOTO_B = "coffee.jpg", "chelsea.jpg"  # B takes A's size in two-picture actions
+# The issues' targets (2 CPU cores).
 APP_TARGETS_AT = 256  # px
-SECONDS_TARGETS = {"encode + reconstruct": 0.5, "8 samples": 1.5, "8-frame interpolation": 1.5, "generate, 20 steps": 3.0}
+SECONDS_TARGETS = {"encode a new picture": 0.5, "8 samples": 1.5, "8-frame interpolation": 1.5, "generate, 20 steps": 3.0}
 SPEEDUP_TARGETS = {"8 samples": 2.0, "8-frame interpolation": 2.0}
+CLICK_AT, CLICK_SECONDS = 512, 1.0  # "every click in about a second" at the app's default size
 COLD_START_SECONDS = 10.0
 MEMORY_GROWTH_PCT = 5.0
 SD_DECODE_SPEEDUP = 2.0  # app path against naive fp32, 512 px
-SD_BF16_OF_LIMIT = 1.3  # decode time within this factor of FLOPs / bf16 matmul peak (CPUs with native bf16)
-BF16_QUALITY_DROP_DB = 0.5
+SD_BF16_OF_LIMIT = 1.3  # decode time within this factor of FLOPs / bf16 compute peak (CPUs with native bf16)
+BF16_MIN_PSNR_DB = 50.0  # a bf16 decode is this close to the fp32 one ...
+BF16_QUALITY_DROP_DB = 0.5  # ... or costs at most this much PSNR against the picture
 SLOW_BF16_SIDE = 64  # px: where bf16 is emulated (no native support) it is timed on a small picture only
 
 
@@ -102,29 +120,67 @@ def print_targets(targets):
         print(line)
 
 
-# The naive baseline for app actions: plain diffusers calls, nothing shared between requests.
+def precision_line():
+    """Which path the decoder takes on this CPU, and why (printed first, stored in the JSON)."""
+    decision = models.cpu_bf16()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"decoder precision: {'bf16' if decision.use else 'fp32'} ({decision.reason}); encoder: fp32. "
+          f"{torch.get_num_threads()} torch threads, load average {load:.1f} on {os.cpu_count()} CPUs")
+    return {"bf16": decision.use, "reason": decision.reason, "load_average": load}
+
+
+# Plain fp32 diffusers calls: default memory layout, no_grad, one picture per call, unscaled latents.
 @torch.no_grad()
-def naive_encode(vae, picture):
+def plain_encode(vae, picture):
     return vae.encode(imaging.to_tensor(picture)).latent_dist
 
 
 @torch.no_grad()
-def naive_reconstruct(vae, picture):
-    return vae.decode(naive_encode(vae, picture).mean).sample
+def plain_decodes(vae, latents):
+    return [vae.decode(z[None]).sample for z in latents]
 
 
-@torch.no_grad()
-def naive_samples(vae, picture, n=8):
-    distribution = naive_encode(vae, picture)
-    generator = torch.Generator().manual_seed(0)
-    return [vae.decode(distribution.mean + distribution.std * torch.randn(distribution.mean.shape, generator=generator)).sample
-            for _ in range(n)]
+def plain_actions(vae, picture_a, picture_b):
+    """The model work of each click (MODEL_WORK) as plain calls, on what the app's cache holds."""
+    a, b = plain_encode(vae, picture_a), plain_encode(vae, picture_b)
+    eps = torch.randn((8, *a.mean.shape[1:]), generator=torch.Generator().manual_seed(0))
+    samples = a.mean + a.std * eps  # (8, C, h, w)
+    lerp = interpolate.frames(a.mean[0], b.mean[0], 8, "lerp")  # (8, C, h, w)
+    slerp = interpolate.frames(a.mean[0], b.mean[0], 8, "slerp")
+    offsets = a.mean.repeat(7, 1, 1, 1)
+    offsets[:, 0] += torch.linspace(-3, 3, 7)[:, None, None] * a.std[0, 0]  # channel 0, in σ
+    ends = plain_decodes(vae, torch.cat([a.mean, b.mean]))
+    blends = [imaging.to_pil(((1 - t) * ends[0] + t * ends[1])[0]) for t in torch.linspace(0, 1, 8)[1:-1].tolist()]
+
+    def encode_new():
+        plain_decodes(vae, plain_encode(vae, picture_a).mean)
+
+    def three_ways():
+        plain_decodes(vae, torch.cat([lerp[1:-1], slerp[1:-1]]))
+        for blend in blends:
+            plain_encode(vae, blend)
+
+    return {"encode a new picture": encode_new,
+            "8 samples": lambda: plain_decodes(vae, samples),
+            "8-frame interpolation": lambda: plain_decodes(vae, lerp[1:-1]),
+            "traversal, 7 frames": lambda: plain_decodes(vae, torch.cat([a.mean, offsets])),
+            "three ways, 8 frames": three_ways}
 
 
-@torch.no_grad()
-def naive_interpolation(vae, picture_a, picture_b, steps=8):
-    a, b = naive_encode(vae, picture_a).mean, naive_encode(vae, picture_b).mean
-    return [vae.decode(z[None]).sample for z in interpolate.lerp(a[0], b[0], torch.linspace(0, 1, steps))]
+def app_actions_at(vae, source, size):
+    """Each click as the app handles it (latent_lab's views, their cache, the app's precision)."""
+    file_a, file_b = EXAMPLES / PHOTO_A, EXAMPLES / PHOTO_B
+
+    def encode_new():
+        with cache.posteriors.lock:
+            cache.posteriors.entries.clear()  # a picture the cache has not seen
+        encode.encode_view(vae, source, file_a, size)
+
+    return {"encode a new picture": encode_new,
+            "8 samples": lambda: sample.sample_view(vae, source, file_a, 8, 1.0, 0, size),
+            "8-frame interpolation": lambda: interpolate.interpolate_view(vae, source, file_a, file_b, 8, "lerp", size),
+            "traversal, 7 frames": lambda: traverse.traverse_view(vae, source, file_a, 0, -3.0, 3.0, 7, "sigma", None, size),
+            "three ways, 8 frames": lambda: interpolate.three_ways_view(vae, source, file_a, file_b, 8, size)}
 
 
 def square_photo(name, size, folder):
@@ -135,58 +191,150 @@ def square_photo(name, size, folder):
     return picture, path
 
 
-def app_actions(args, folder, targets):
-    """Part 1: every app action, the app's path beside the naive baseline."""
+def flops_of(vae, picture):
+    """(FLOPs of one decode, FLOPs of one encode) of a picture of this size."""
+    cell = vae_ops.scale_factor(vae)
+    latents = torch.zeros(1, vae.config.latent_channels, picture.height // cell, picture.width // cell)
+    return (sd_vae.count_flops(lambda: vae_ops.decode(vae, latents)),
+            sd_vae.count_flops(lambda: vae_ops.encode(vae, picture)))
+
+
+def compute_rates(args, bf16=True):
+    """{"fp32": (matmul FLOP/s, convolution FLOP/s)} and the same for "bf16": a compute peak is the
+    faster of the two (oneDNN's convolutions can beat the BLAS matmul, e.g. MKL on AMD CPUs)."""
+    rates = {"fp32": (sd_vae.matmul_peak(torch.float32, args.matmul_size), sd_vae.conv_peak(torch.float32))}
+    if bf16:
+        native = sd_vae.native_bf16()  # emulated bf16: minutes at 2048, so one small product
+        rates["bf16"] = (sd_vae.matmul_peak(torch.bfloat16, args.matmul_size if native else 512, 2.0 if native else 0.0),
+                         sd_vae.conv_peak(torch.bfloat16, seconds=2.0 if native else 0.0))
+    return rates
+
+
+def precision_part(args, targets):
+    """Part 1: what bf16 costs and gains on the embedded VAE; the encoder's paths; decode batches."""
+    from diffusers import AutoencoderKL
+
+    vae = load_vae(str(EMBEDDED_VAE))
+    decision = models.cpu_bf16()
+    side = max(args.sizes) if sd_vae.native_bf16() else SLOW_BF16_SIDE  # emulated bf16: small pictures only
+    print(f"\n== Precision (embedded VAE, held-out pictures fitted to {side} px) ==")
+    pictures = precision.held_out_pictures(side)
+    quality = precision.decode_quality(vae, pictures)
+    print(f"{'picture':28s} {'size':>9s} {'bf16 vs fp32':>13s} {'fp32 PSNR':>10s} {'bf16 PSNR':>10s} {'drop':>7s}")
+    for row in quality:
+        print(f"{row['picture']:28s} {row['size'][0]:4d}x{row['size'][1]:<4d} {row['bf16_vs_fp32_db']:10.1f} dB "
+              f"{row['fp32_reconstruction_db']:7.2f} dB {row['bf16_reconstruction_db']:7.2f} dB {row['drop_db']:+7.3f}")
+    good = [row for row in quality if row["bf16_vs_fp32_db"] >= BF16_MIN_PSNR_DB or row["drop_db"] <= BF16_QUALITY_DROP_DB]
+    worst_close, worst_drop = min(r["bf16_vs_fp32_db"] for r in quality), max(r["drop_db"] for r in quality)
+    targets.append(check(f"held-out pictures whose bf16 decode is ≥ {BF16_MIN_PSNR_DB:g} dB from fp32's or costs ≤ "
+                         f"{BF16_QUALITY_DROP_DB} dB (worst: {worst_close:.1f} dB, {worst_drop:+.3f} dB)",
+                         len(good), len(quality), at_least=True))
+
+    plain_vae = AutoencoderKL.from_pretrained(str(EMBEDDED_VAE)).eval().requires_grad_(False)
+    name, picture = next((n, p) for n, p in pictures if n == PHOTO_A)
+    encoder = precision.encoder_paths(plain_vae, vae, picture, args.action_repeats)
+    print(f"\nencoder on {name} ({picture.width}x{picture.height}), median of {args.action_repeats}, interleaved; "
+          f"μ and σ against plain fp32 (μ in scaled units)")
+    print(f"{'path':34s} {'seconds':>8s} {'max |Δμ|':>9s} {'/ mean σ':>9s} {'max |Δσ|/σ':>11s}")
+    for row in encoder:
+        print(f"{row['path']:34s} {row['seconds']:8.3f} {row['mean_max_error']:9.2e} {row['mean_error_over_sigma']:9.2f} "
+              f"{row['std_max_relative_error']:10.1%}")
+
+    batches = {}
+    sizes = sorted({(128, 128)} | {cache.prepare(vae, EXAMPLES / PHOTO_A, side).size for side in args.sizes})
+    print(f"\ndecode of 8 latents in batches, {'bf16' if decision.use else 'fp32'}: seconds per picture "
+          f"(median of {args.action_repeats}, interleaved); vae.DECODE_PIXELS = {vae_ops.DECODE_PIXELS} picks")
+    print(f"{'picture':>9s} " + " ".join(f"{'batch ' + str(b):>9s}" for b in precision.BATCH_SIZES) + f" {'picked':>7s}")
+    for size in sizes:
+        per_picture = precision.decode_batches(vae, size, args.action_repeats)
+        picked = max(1, vae_ops.DECODE_PIXELS // (size[0] * size[1]))
+        batches[f"{size[0]}x{size[1]}"] = {"per_picture_seconds": per_picture, "picked": picked}
+        print(f"{size[0]:4d}x{size[1]:<4d} " + " ".join(f"{per_picture[b]:9.3f}" for b in precision.BATCH_SIZES)
+              + f" {picked:7d}")
+    return {"bf16": decision.use, "reason": decision.reason, "quality": quality, "encoder": encoder,
+            "decode_batches": batches}
+
+
+def app_actions(args, targets):
+    """Part 2: every click, the app's path beside plain fp32 calls doing the same model work."""
     from diffusers import AutoencoderKL
 
     vae, source = load_vae(str(EMBEDDED_VAE)), str(EMBEDDED_VAE)
-    naive_vae = AutoencoderKL.from_pretrained(source).eval()  # fp32, default memory layout
-    peak = sd_vae.matmul_peak(torch.float32, args.matmul_size)
-    decode_flops = {size: sd_vae.count_flops(lambda: vae_ops.decode(vae, torch.zeros(1, 4, size // 8, size // 8)))
-                    for size in args.sizes}
-    print(f"\n== App actions (embedded models, {torch.get_num_threads()} threads, median of {args.action_repeats}) ==")
-    print("one decode: " + ", ".join(f"{f / 1e9:.1f} GFLOP at {size} px" for size, f in decode_flops.items())
-          + f"; fp32 matmul peak {peak / 1e9:.1f} GFLOP/s")
-    print(f"{'action':24s} {'size':>6s} {'app s':>8s} {'naive s':>8s} {'speed-up':>9s} {'floor s':>8s} {'peak MiB':>9s}")
+    plain_vae = AutoencoderKL.from_pretrained(source).eval().requires_grad_(False)  # fp32, default memory layout
+    decision = models.cpu_bf16()
+    rates = compute_rates(args, bf16=decision.use)
+    peak = {"fp32": max(rates["fp32"]), "app": max(rates["bf16" if decision.use else "fp32"])}
+    print(f"\n== App actions (embedded models, photos fitted to each size, median of {args.action_repeats}, "
+          f"app and plain calls in turn) ==")
+    print(f"decoder {'bf16' if decision.use else 'fp32'}, encoder fp32; compute peak (matmul, 3x3 convolution) "
+          + ", ".join(f"{kind} ({matmul / 1e9:.0f}, {conv / 1e9:.0f}) GFLOP/s" for kind, (matmul, conv) in rates.items())
+          + "; floors: the action's encodes and decodes at the fp32 peak, and at the app's precision")
+    print(f"{'action':24s} {'picture':>9s} {'app s':>8s} {'plain s':>8s} {'speed-up':>9s} {'fp32 floor':>10s} "
+          f"{'app floor':>9s} {'peak MiB':>9s}")
     rows = []
 
-    def measure(action, size, ours, baseline):
-        ours_s, ours_mib = median_seconds(ours, args.action_repeats)
-        base_s = median_seconds(baseline, args.action_repeats)[0] if baseline else float("nan")
-        floor = DECODES[action] * decode_flops[size] / peak if action in DECODES else None
-        rows.append({"action": action, "size": size, "seconds": ours_s, "baseline_seconds": base_s,
-                     "speedup": base_s / ours_s, "floor_seconds": floor, "peak_rss_mib": ours_mib})
-        print(f"{action:24s} {size:4d}px {ours_s:8.3f} {base_s:8.3f} {base_s / ours_s:8.2f}x "
-              f"{floor or float('nan'):8.3f} {ours_mib:9.0f}", flush=True)
-        if size == APP_TARGETS_AT or action.startswith("generate"):
-            if action in SECONDS_TARGETS:
-                targets.append(check(f"{action} at {size} px", ours_s, SECONDS_TARGETS[action], " s", best_possible=floor))
-            if action in SPEEDUP_TARGETS:  # at best, the naive time over the floor
-                targets.append(check(f"{action} at {size} px, speed-up over naive", base_s / ours_s,
-                                     SPEEDUP_TARGETS[action], "x", at_least=True, best_possible=base_s / floor))
+    def report(action, size, ours, plain=None, floors=(None, None)):
+        base_s = plain["median"] if plain else float("nan")
+        fp32_floor, app_floor = floors
+        rows.append({"action": action, "size": size, "seconds": ours["median"], "best_seconds": ours["best"],
+                     "plain_seconds": base_s, "speedup": base_s / ours["median"], "floor_seconds": fp32_floor,
+                     "app_floor_seconds": app_floor, "peak_rss_mib": ours["peak_rss_mib"]})
+        print(f"{action:24s} {size:>9s} {ours['median']:8.3f} {base_s:8.3f} {base_s / ours['median']:8.2f}x "
+              f"{fp32_floor or float('nan'):10.3f} {app_floor or float('nan'):9.3f} {ours['peak_rss_mib']:9.0f}", flush=True)
+        return base_s / ours["median"]
 
-    for size in args.sizes:
-        a, file_a = square_photo("coffee.jpg", size, folder)
-        b, file_b = square_photo("chelsea.jpg", size, folder)
-        measure("encode + reconstruct", size, lambda: lab.encode_view(vae, source, file_a, size),
-                lambda: naive_reconstruct(naive_vae, a))
-        measure("8 samples", size, lambda: lab.sample_view(vae, source, file_a, 8, 1.0, 0, size),
-                lambda: naive_samples(naive_vae, a))
-        measure("8-frame interpolation", size, lambda: lab.interpolate_view(vae, source, file_a, file_b, 8, "lerp", size),
-                lambda: naive_interpolation(naive_vae, a, b))
-        measure("channels", size, lambda: lab.channels_view(vae, source, file_a, size), lambda: naive_encode(naive_vae, a))
+    for max_side in args.sizes:
+        picture_a = cache.prepare(vae, EXAMPLES / PHOTO_A, max_side)
+        picture_b = cache.prepare(vae, EXAMPLES / PHOTO_B, max_side, size=picture_a.size)
+        label = f"{picture_a.width}x{picture_a.height}"
+        decode_flops, encode_flops = flops_of(vae, picture_a)
+        ours, plain = app_actions_at(vae, source, max_side), plain_actions(plain_vae, picture_a, picture_b)
+        for action, (decodes, encodes) in MODEL_WORK.items():
+            seconds = _app_and_plain(ours[action], plain[action], args.action_repeats)
+            floors = ((decodes * decode_flops + encodes * encode_flops) / peak["fp32"],
+                      decodes * decode_flops / peak["app"] + encodes * encode_flops / peak["fp32"])
+            speedup = report(action, label, seconds["app"], seconds["plain"], floors)
+            if max_side == APP_TARGETS_AT:
+                if action in SECONDS_TARGETS:
+                    targets.append(check(f"{action} at {max_side} px", seconds["app"]["median"], SECONDS_TARGETS[action],
+                                         " s", best_possible=floors[1]))
+                if action in SPEEDUP_TARGETS:  # at best, the plain time over the app's floor
+                    targets.append(check(f"{action} at {max_side} px, speed-up over plain fp32", speedup,
+                                         SPEEDUP_TARGETS[action], "x", at_least=True,
+                                         best_possible=seconds["plain"]["median"] / floors[1]))
+            if max_side == CLICK_AT:
+                targets.append(check(f"{action} at {max_side} px", seconds["app"]["median"], CLICK_SECONDS, " s",
+                                     best_possible=floors[1]))
 
     if (EMBEDDED_PIPELINE / "model_index.json").exists():
         pipe = load_pipeline(str(EMBEDDED_PIPELINE))
         request = generate.Request("a red circle on a blue background", steps=20)
-        measure("generate, 20 steps", 128, lambda: generate.generate(pipe, request), None)
+        seconds, mib = median_seconds(lambda: generate.generate(pipe, request), args.action_repeats)
+        report("generate, 20 steps", "128x128", {"median": seconds, "best": seconds, "peak_rss_mib": mib})
+        targets.append(check("generate, 20 steps at 128 px", seconds, SECONDS_TARGETS["generate, 20 steps"], " s"))
     else:
         targets.append(not_applicable("generate, 20 steps", "no embedded text-to-image pipeline in this checkout"))
     return rows
 
 
+def _app_and_plain(app, plain, repeats):
+    """Both warmed up once (the app's cache filled, as a second click finds it), then called in
+    turn `repeats` times; the app's peak resident memory is the highest over its calls."""
+    app(), plain()
+    peaks = []
+
+    def app_with_memory():
+        reset_peak_rss()
+        app()
+        peaks.append(peak_rss_mib())
+
+    seconds = precision.interleaved_seconds({"app": app_with_memory, "plain": plain}, repeats, warm_up=False)
+    seconds["app"]["peak_rss_mib"] = max(peaks)
+    return seconds
+
+
 def serving_part(args, folder, targets):
-    """Part 2: cold start in a fresh process; resident memory of an in-process server."""
+    """Part 3: cold start in a fresh process; resident memory of an in-process server."""
     print("\n== Serving ==")
     _, first_file = square_photo("coffee.jpg", APP_TARGETS_AT, folder)
     cold = serving.cold_start(first_file) | {"import_seconds": serving.import_seconds()}
@@ -205,15 +353,16 @@ def serving_part(args, folder, targets):
     return {"cold_start": cold, "memory": memory}
 
 
-def sd_vae_part(args, folder, targets):
-    """Part 3: the SD VAE architecture, naive fp32 against the app's path, against the matmul peak."""
-    side, bf16_native = args.sd_size, sd_vae.native_bf16()
+def sd_vae_part(args, targets):
+    """Part 4: the SD VAE architecture, naive fp32 against the app's path in fp32 and in bf16, against
+    the compute peak."""
+    side, bf16_native, decision = args.sd_size, sd_vae.native_bf16(), models.cpu_bf16()
     print(f"\n== Stable Diffusion VAE architecture (random weights), {side} px, median of {args.sd_repeats} ==")
-    bf16_matmul_size = args.matmul_size if bf16_native else 512  # emulated bf16: minutes at 2048
-    peak = {"fp32": sd_vae.matmul_peak(torch.float32, args.matmul_size),
-            "bf16": sd_vae.matmul_peak(torch.bfloat16, bf16_matmul_size, seconds=2.0 if bf16_native else 0.0)}
-    print(f"matmul peak: fp32 {peak['fp32'] / 1e9:.1f} GFLOP/s ({args.matmul_size}x{args.matmul_size}), "
-          f"bf16 {peak['bf16'] / 1e9:.1f} GFLOP/s ({bf16_matmul_size}x{bf16_matmul_size}); native bf16 on this CPU: "
+    rates = compute_rates(args)
+    peak = {kind: max(rate) for kind, rate in rates.items()}
+    print("compute peak (matmul, 3x3 convolution): " + ", ".join(
+              f"{kind} ({matmul / 1e9:.0f}, {conv / 1e9:.0f}) GFLOP/s" for kind, (matmul, conv) in rates.items())
+          + f"; native bf16 on this CPU: "
           f"{'yes' if bf16_native else 'no'} ({torch.backends.cpu.get_cpu_capability()})")
     print(f"{'path':30s} {'step':7s} {'seconds':>8s} {'GFLOP':>8s} {'GFLOP/s':>8s} {'of peak':>8s} {'peak MiB':>9s}")
     rows = []
@@ -239,15 +388,13 @@ def sd_vae_part(args, folder, targets):
 
     vae = models.place(vae)  # the app's layout (channels_last), inference_mode in latent_lab.vae
     scaled = latents * vae.config.scaling_factor
-    fast_encode = measure("app (channels_last)", "encode", lambda: sd_vae.app_encode(vae, image))
-    fast_decode = measure("app (channels_last)", "decode", lambda: sd_vae.app_decode(vae, scaled))
-    difference = (sd_vae.app_decode(vae, scaled) - naive_picture).abs().max().item()
-    print(f"app against naive: encode {naive_encode['seconds'] / fast_encode['seconds']:.2f}x, decode "
+    fast_encode = measure("app fp32 (channels_last)", "encode", lambda: sd_vae.app_encode(vae, image))
+    fast_decode = measure("app fp32 (channels_last)", "decode", lambda: sd_vae.app_decode(vae, scaled, bf16=False))
+    difference = (sd_vae.app_decode(vae, scaled, bf16=False) - naive_picture).abs().max().item()
+    print(f"app fp32 against naive: encode {naive_encode['seconds'] / fast_encode['seconds']:.2f}x, decode "
           f"{naive_decode['seconds'] / fast_decode['seconds']:.2f}x faster; largest pixel difference {difference:.1e} (of 2). "
-          f"Naive fp32 decodes at {naive_decode['of_peak']:.0%} of the fp32 matmul peak: in fp32 it can be at most "
+          f"Naive fp32 decodes at {naive_decode['of_peak']:.0%} of the fp32 compute peak: in fp32 it can be at most "
           f"{1 / naive_decode['of_peak']:.2f}x faster")
-    targets.append(check(f"SD VAE decode at {side} px, speed-up over naive fp32", naive_decode["seconds"] / fast_decode["seconds"],
-                         SD_DECODE_SPEEDUP, "x", at_least=True))
 
     # bf16 autocast: timed at full size where the CPU has bf16 units; elsewhere on a small picture,
     # beside fp32 at that size, because emulated bf16 convolutions are many times slower.
@@ -261,37 +408,33 @@ def sd_vae_part(args, folder, targets):
     bf16_speedup = fp32_small["seconds"] / bf16_row["seconds"]
     print(f"bf16 autocast against fp32 at {bf16_side} px: {bf16_speedup:.2f}x as fast"
           f"{'' if bf16_native else ' (bf16 emulated in software on this CPU)'}")
+    app_decode = bf16_row if decision.use and bf16_side == side else fast_decode  # the path the app takes here
+    targets.append(check(f"SD VAE decode at {side} px, speed-up over naive fp32 ({app_decode['dtype']})",
+                         naive_decode["seconds"] / app_decode["seconds"], SD_DECODE_SPEEDUP, "x", at_least=True))
     if bf16_native:
-        limit_factor = 1 / bf16_row["of_peak"]  # seconds / (FLOPs / bf16 matmul peak)
-        targets.append(check(f"SD VAE bf16 decode at {side} px, times the bf16 matmul limit", limit_factor, SD_BF16_OF_LIMIT, "x"))
+        limit_factor = 1 / bf16_row["of_peak"]  # seconds / (FLOPs / bf16 compute peak)
+        targets.append(check(f"SD VAE bf16 decode at {side} px, times the bf16 compute limit", limit_factor, SD_BF16_OF_LIMIT, "x"))
     else:
-        targets.append(not_applicable("SD VAE decode within 1.3x of the bf16 matmul limit",
+        targets.append(not_applicable("SD VAE decode within 1.3x of the bf16 compute limit",
                                       f"this CPU has no native bf16; emulated bf16 decodes at {bf16_speedup:.2f}x the "
                                       f"speed of fp32, so the app stays in fp32"))
-
-    quality_side = side if bf16_native else SLOW_BF16_SIDE
-    photo, _ = square_photo("coffee.jpg", quality_side, folder)
-    quality = sd_vae.bf16_quality(load_vae(str(EMBEDDED_VAE)), photo)
-    drop = quality["fp32_reconstruction_db"] - quality["bf16_reconstruction_db"]
-    print(f"bf16 quality (embedded VAE, coffee.jpg at {quality_side} px): decode {quality['bf16_vs_fp32_db']:.1f} dB from fp32's; "
-          f"reconstruction {quality['fp32_reconstruction_db']:.2f} dB in fp32, {quality['bf16_reconstruction_db']:.2f} dB in bf16 "
-          f"({drop:+.2f} dB lower)")
-    targets.append(check("bf16 quality loss (reconstruction PSNR)", drop, BF16_QUALITY_DROP_DB, " dB"))
     return {"side": side, "native_bf16": bf16_native, "matmul_peak_flop_per_s": peak,
-            "matmul_sizes": {"fp32": args.matmul_size, "bf16": bf16_matmul_size},
-            "rows": rows, "app_vs_naive_max_difference": difference, "bf16_side": bf16_side, "bf16_speedup": bf16_speedup,
-            "bf16_quality": quality | {"side": quality_side, "drop_db": drop}}
+            "compute_rates_flop_per_s": rates,
+            "rows": rows, "app_vs_naive_max_difference": difference, "bf16_side": bf16_side, "bf16_speedup": bf16_speedup}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one timed run per path, 256 px only, 40 requests")
-    parser.add_argument("--repeats", type=int, help="timed runs per path (default 5 for app actions and 3 for the SD VAE; 1 with --quick)")
-    parser.add_argument("--sizes", type=int, nargs="+", help="app action picture sizes (default 256 512; 256 with --quick)")
+    parser.add_argument("--repeats", type=int, help="timed runs per path (default 5 for precision and app actions and 3 "
+                                                    "for the SD VAE; 1 with --quick)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="longest side the photos are fitted to (default 256 512; "
+                                                             "256 with --quick)")
     parser.add_argument("--sd-size", type=int, help="SD VAE picture side (default 512; 256 with --quick)")
     parser.add_argument("--matmul-size", type=int, default=2048)
     parser.add_argument("--requests", type=int, help="requests in the memory measurement (default 200; 40 with --quick)")
-    parser.add_argument("--parts", nargs="+", choices=["actions", "serving", "sd"], default=["actions", "serving", "sd"])
+    parser.add_argument("--parts", nargs="+", choices=["precision", "actions", "serving", "sd"],
+                        default=["precision", "actions", "serving", "sd"])
     parser.add_argument("--json", default="benchmarks/results/latest.json")
     args = parser.parse_args()
     args.sizes = args.sizes or ([256] if args.quick else [256, 512])
@@ -300,16 +443,20 @@ def main():
     args.action_repeats = args.repeats or (1 if args.quick else 5)
     args.sd_repeats = args.repeats or (1 if args.quick else 3)
 
+    models.set_threads(Settings.from_env().threads)  # LATENT_LAB_THREADS, as the app reads it
     report = {"machine": {"platform": platform.platform(), "threads": torch.get_num_threads(), "torch": torch.__version__,
                           "cpu_capability": torch.backends.cpu.get_cpu_capability()}, "quick": args.quick}
+    report["precision"] = precision_line()
     targets = []
     folder = Path(tempfile.mkdtemp(prefix="latent-lab-bench-"))
+    if "precision" in args.parts:
+        report["precision"] |= precision_part(args, targets)
     if "actions" in args.parts:
-        report["app_actions"] = app_actions(args, folder, targets)
+        report["app_actions"] = app_actions(args, targets)
     if "serving" in args.parts:
         report["serving"] = serving_part(args, folder, targets)
     if "sd" in args.parts:
-        report["sd_vae"] = sd_vae_part(args, folder, targets)
+        report["sd_vae"] = sd_vae_part(args, targets)
     print_targets(targets)
     report["targets"] = targets
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -64,6 +64,22 @@ def matmul_peak(dtype=torch.float32, size=2048, seconds=2.0):
     return 2 * size**3 / best
 
 
+def conv_peak(dtype=torch.float32, channels=128, side=128, seconds=2.0):
+    """FLOP/s of the fastest 3x3 convolution (channels_last, shaped like the decoder's) within
+    `seconds`: oneDNN's convolutions can run faster than a large torch.matmul."""
+    generator = torch.Generator().manual_seed(0)
+    pixels = torch.randn(1, channels, side, side, generator=generator).to(dtype, memory_format=torch.channels_last)
+    weight = torch.randn(channels, channels, 3, 3, generator=generator).to(dtype, memory_format=torch.channels_last)
+    with torch.inference_mode():
+        torch.nn.functional.conv2d(pixels, weight, padding=1)
+        best, started = float("inf"), time.perf_counter()
+        while time.perf_counter() - started < seconds or best == float("inf"):
+            tick = time.perf_counter()
+            torch.nn.functional.conv2d(pixels, weight, padding=1)
+            best = min(best, time.perf_counter() - tick)
+    return 2 * side * side * channels * channels * 9 / best
+
+
 def _cpu_attention_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs):
     return sdpa_flop_count(query_shape, key_shape, value_shape)
 

@@ -162,12 +162,14 @@ def test_temporary_files_are_deleted(another_app, small_files):
 def test_three_hundred_requests_leave_memory_and_descriptors_flat(app_url, small_files, capsys):
     process = psutil.Process()
     client = Client(app_url, verbose=False)
-    requests = mixed_requests(small_files, 330)
-    for request in requests[:30]:  # warm up: first-time allocations, caches filled
+    requests = mixed_requests(small_files, 390)
+    # Warm up: first-time allocations, and every bounded cache (posteriors, answers) filled; the
+    # resident size settles after about 90 requests (measured: +2.8% from there to 330).
+    for request in requests[:90]:
         answer(client, request)
     rss_before, fds_before = process.memory_info().rss, process.num_fds()
     errors = 0
-    for request in requests[30:]:
+    for request in requests[90:]:
         try:
             answer(client, request)
         except AppError:

@@ -97,7 +97,7 @@ def friendly(handler):
 
 # Identical requests (a class pressing the same example) are computed once: the first computes,
 # the others wait for its answer and get it. Keyed by the inputs' content; kept a few minutes.
-REMEMBER = 64  # answers
+REMEMBER = 16  # answers (figures kept pickled: a few hundred KB each)
 REMEMBER_SECONDS = 300  # shorter than KEEP_SECONDS, so the files of a kept answer still exist
 _answers = OrderedDict()
 _answers_lock = threading.Lock()
@@ -114,10 +114,22 @@ def _content_key(value):
     return repr(value)[:10_000]
 
 
-def _fresh_figures(value):
-    """A copy of every figure in `value`: Gradio draws each answer's figure in its own thread."""
+class _PickledFigure(bytes):
+    """A figure kept as its pickle: small, and unpickled into a fresh copy for every answer
+    (Gradio draws each answer's figure in its own thread)."""
+
+
+def _kept(value):
     if isinstance(value, Figure):
-        return pickle.loads(pickle.dumps(value))
+        return _PickledFigure(pickle.dumps(value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(_kept(item) for item in value)
+    return value
+
+
+def _fresh_figures(value):
+    if isinstance(value, _PickledFigure):
+        return pickle.loads(value)
     if isinstance(value, (tuple, list)):
         return type(value)(_fresh_figures(item) for item in value)
     return value
@@ -147,7 +159,7 @@ def remembered(handler):
                     for outputs in handler(*args, **kwargs):
                         outputs = as_files(outputs, written)
                         yield outputs
-                    answer.outputs, answer.made = outputs, time.time()
+                    answer.outputs, answer.made = _kept(outputs), time.time()
                     return
             yield _fresh_figures(answer.outputs)
         return remembering_stream
@@ -157,7 +169,9 @@ def remembered(handler):
         answer = answer_for(args, kwargs)
         with answer.lock:  # the first computes; identical requests wait here for its answer
             if answer.outputs is None:
-                answer.outputs, answer.made = as_files(handler(*args, **kwargs)), time.time()
+                outputs = as_files(handler(*args, **kwargs))
+                answer.outputs, answer.made = _kept(outputs), time.time()
+                return outputs
         return _fresh_figures(answer.outputs)
     return remembering
 
