@@ -27,27 +27,17 @@ import json
 import os
 from pathlib import Path
 import platform
-import statistics
 import tempfile
-import time
 
 import torch
 
 from benchmarks import precision, sd_vae, serving
-from latent_lab import cache, encode, generate, imaging, interpolate, models, sample, traverse, vae as vae_ops
+from benchmarks.report import check, median_seconds, not_applicable, peak_rss_mib, print_targets, reset_peak_rss
+from benchmarks.actions import MODEL_WORK, PHOTO_A, PHOTO_B, app_actions_at, plain_actions
+from latent_lab import cache, generate, imaging, models, vae as vae_ops
 from latent_lab.config import EMBEDDED_PIPELINE, EMBEDDED_VAE, EXAMPLES, Settings
 from latent_lab.models import load_pipeline, load_vae
 
-# (decodes, encodes) of each click once the app's cache holds the pictures' posteriors and
-# reconstructions; the first click, on a new picture, finds nothing there.
-MODEL_WORK = {
-    "encode a new picture": (1, 1),  # μ and σ, and the reconstruction
-    "8 samples": (8, 0),
-    "8-frame interpolation": (6, 0),  # the two end frames are the reconstructions
-    "traversal, 7 frames": (8, 0),  # the unchanged μ and 7 offsets
-    "three ways, 8 frames": (12, 6),  # 6 middle frames of lerp and of slerp; the crossfade's 6 blends encoded
-}
-PHOTO_A, PHOTO_B = "coffee.jpg", "chelsea.jpg"  # B takes A's size in two-picture actions
 # The issues' targets (2 CPU cores).
 APP_TARGETS_AT = 256  # px
 SECONDS_TARGETS = {"encode a new picture": 0.5, "8 samples": 1.5, "8-frame interpolation": 1.5, "generate, 20 steps": 3.0}
@@ -62,64 +52,6 @@ BF16_QUALITY_DROP_DB = 0.5  # ... or costs at most this much PSNR against the pi
 SLOW_BF16_SIDE = 64  # px: where bf16 is emulated (no native support) it is timed on a small picture only
 
 
-def peak_rss_mib():
-    """The process's peak resident memory so far (VmHWM), in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def reset_peak_rss():
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # Linux: restart the VmHWM count
-    except OSError:
-        pass
-
-
-def median_seconds(action, repeats, warm_up=True):
-    """(median seconds of `repeats` calls, peak resident MiB while they ran)."""
-    if warm_up:
-        action()  # also fills the app's cache, as a second request would find it
-    reset_peak_rss()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), peak_rss_mib()
-
-
-def check(name, value, limit, unit="", at_least=False, best_possible=None):
-    """A target as a JSON-ready dict: met or not, by how much it is missed (%), and the best
-    value this machine allows, where known."""
-    met = value >= limit if at_least else value <= limit
-    missed_by = (limit / value - 1 if at_least else value / limit - 1) * 100
-    return {"target": name, "value": value, "limit": limit, "unit": unit, "at_least": at_least,
-            "met": met, "missed_by_pct": None if met else missed_by, "best_possible": best_possible}
-
-
-def not_applicable(name, reason):
-    return {"target": name, "met": None, "reason": reason}
-
-
-def print_targets(targets):
-    print("\n== Targets ==")
-    for t in targets:
-        if t["met"] is None:
-            print(f"n/a     {t['target']}: {t['reason']}")
-            continue
-        sign = "≥" if t["at_least"] else "≤"
-        line = f"{'ok' if t['met'] else 'MISSED':7s} {t['target']}: {t['value']:.3g}{t['unit']} (target {sign} {t['limit']}{t['unit']})"
-        if not t["met"]:
-            line += f", missed by {t['missed_by_pct']:.0f}% (needs to get {1 + t['missed_by_pct'] / 100:.2f}x better)"
-        best = t.get("best_possible")
-        if best is not None:
-            reachable = best >= t["limit"] if t["at_least"] else best <= t["limit"]
-            line += f"; the best this machine allows: {best:.3g}{t['unit']}" + ("" if reachable else " (out of reach)")
-        print(line)
-
-
 def precision_line():
     """Which path the decoder takes on this CPU, and why (printed first, stored in the JSON)."""
     decision = models.cpu_bf16()
@@ -127,60 +59,6 @@ def precision_line():
     print(f"decoder precision: {'bf16' if decision.use else 'fp32'} ({decision.reason}); encoder: fp32. "
           f"{torch.get_num_threads()} torch threads, load average {load:.1f} on {os.cpu_count()} CPUs")
     return {"bf16": decision.use, "reason": decision.reason, "load_average": load}
-
-
-# Plain fp32 diffusers calls: default memory layout, no_grad, one picture per call, unscaled latents.
-@torch.no_grad()
-def plain_encode(vae, picture):
-    return vae.encode(imaging.to_tensor(picture)).latent_dist
-
-
-@torch.no_grad()
-def plain_decodes(vae, latents):
-    return [vae.decode(z[None]).sample for z in latents]
-
-
-def plain_actions(vae, picture_a, picture_b):
-    """The model work of each click (MODEL_WORK) as plain calls, on what the app's cache holds."""
-    a, b = plain_encode(vae, picture_a), plain_encode(vae, picture_b)
-    eps = torch.randn((8, *a.mean.shape[1:]), generator=torch.Generator().manual_seed(0))
-    samples = a.mean + a.std * eps  # (8, C, h, w)
-    lerp = interpolate.frames(a.mean[0], b.mean[0], 8, "lerp")  # (8, C, h, w)
-    slerp = interpolate.frames(a.mean[0], b.mean[0], 8, "slerp")
-    offsets = a.mean.repeat(7, 1, 1, 1)
-    offsets[:, 0] += torch.linspace(-3, 3, 7)[:, None, None] * a.std[0, 0]  # channel 0, in σ
-    ends = plain_decodes(vae, torch.cat([a.mean, b.mean]))
-    blends = [imaging.to_pil(((1 - t) * ends[0] + t * ends[1])[0]) for t in torch.linspace(0, 1, 8)[1:-1].tolist()]
-
-    def encode_new():
-        plain_decodes(vae, plain_encode(vae, picture_a).mean)
-
-    def three_ways():
-        plain_decodes(vae, torch.cat([lerp[1:-1], slerp[1:-1]]))
-        for blend in blends:
-            plain_encode(vae, blend)
-
-    return {"encode a new picture": encode_new,
-            "8 samples": lambda: plain_decodes(vae, samples),
-            "8-frame interpolation": lambda: plain_decodes(vae, lerp[1:-1]),
-            "traversal, 7 frames": lambda: plain_decodes(vae, torch.cat([a.mean, offsets])),
-            "three ways, 8 frames": three_ways}
-
-
-def app_actions_at(vae, source, size):
-    """Each click as the app handles it (latent_lab's views, their cache, the app's precision)."""
-    file_a, file_b = EXAMPLES / PHOTO_A, EXAMPLES / PHOTO_B
-
-    def encode_new():
-        with cache.posteriors.lock:
-            cache.posteriors.entries.clear()  # a picture the cache has not seen
-        encode.encode_view(vae, source, file_a, size)
-
-    return {"encode a new picture": encode_new,
-            "8 samples": lambda: sample.sample_view(vae, source, file_a, 8, 1.0, 0, size),
-            "8-frame interpolation": lambda: interpolate.interpolate_view(vae, source, file_a, file_b, 8, "lerp", size),
-            "traversal, 7 frames": lambda: traverse.traverse_view(vae, source, file_a, 0, -3.0, 3.0, 7, "sigma", None, size),
-            "three ways, 8 frames": lambda: interpolate.three_ways_view(vae, source, file_a, file_b, 8, size)}
 
 
 def square_photo(name, size, folder):

@@ -7,7 +7,7 @@ import os
 import pytest
 import torch
 
-from benchmarks import precision, run, sd_vae
+from benchmarks import actions, precision, report, sd_vae
 from latent_lab import cache, models, vae as vae_ops
 from latent_lab.config import EXAMPLES
 from tests.conftest import make_tiny_vae
@@ -88,12 +88,12 @@ class Counting:
 
 def test_the_timed_actions_do_the_model_work_the_floors_count():
     app_vae, plain_vae = Counting(models.place(make_tiny_vae(seed=1))), Counting(make_tiny_vae(seed=1))
-    ours = run.app_actions_at(app_vae.vae, "tiny", 64)
-    picture_a = cache.prepare(app_vae.vae, EXAMPLES / run.PHOTO_A, 64)  # 64 x 40 px
-    picture_b = cache.prepare(app_vae.vae, EXAMPLES / run.PHOTO_B, 64, size=picture_a.size)
-    plain = run.plain_actions(plain_vae.vae, picture_a, picture_b)
-    assert set(ours) == set(plain) == set(run.MODEL_WORK)
-    for action, work in run.MODEL_WORK.items():
+    ours = actions.app_actions_at(app_vae.vae, "tiny", 64)
+    picture_a = cache.prepare(app_vae.vae, EXAMPLES / actions.PHOTO_A, 64)  # 64 x 40 px
+    picture_b = cache.prepare(app_vae.vae, EXAMPLES / actions.PHOTO_B, 64, size=picture_a.size)
+    plain = actions.plain_actions(plain_vae.vae, picture_a, picture_b)
+    assert set(ours) == set(plain) == set(actions.MODEL_WORK)
+    for action, work in actions.MODEL_WORK.items():
         ours[action]()  # the first click fills the app's cache; the timed ones find it full
         assert app_vae.work(ours[action]) == work, action
         assert plain_vae.work(plain[action]) == work, action
@@ -120,14 +120,14 @@ def test_the_sd_config_is_stable_diffusions_vae():
 
 
 def test_targets_say_by_how_much_they_are_missed():
-    assert run.check("decode", 0.6, 0.5, " s")["missed_by_pct"] == pytest.approx(20)
-    assert run.check("speed-up", 1.6, 2.0, "x", at_least=True)["missed_by_pct"] == pytest.approx(25)
-    assert run.check("speed-up", 2.5, 2.0, "x", at_least=True)["met"] is True
+    assert report.check("decode", 0.6, 0.5, " s")["missed_by_pct"] == pytest.approx(20)
+    assert report.check("speed-up", 1.6, 2.0, "x", at_least=True)["missed_by_pct"] == pytest.approx(25)
+    assert report.check("speed-up", 2.5, 2.0, "x", at_least=True)["met"] is True
 
 
 def test_targets_say_when_this_machine_cannot_reach_them(capsys):
-    run.print_targets([run.check("8 samples", 3.0, 1.5, " s", best_possible=1.9),
-                       run.check("speed-up", 1.2, 2.0, "x", at_least=True, best_possible=2.5)])
+    report.print_targets([report.check("8 samples", 3.0, 1.5, " s", best_possible=1.9),
+                       report.check("speed-up", 1.2, 2.0, "x", at_least=True, best_possible=2.5)])
     lines = capsys.readouterr().out.strip().splitlines()[1:]
     assert lines[0].endswith("the best this machine allows: 1.9 s (out of reach)")
     assert lines[1].endswith("the best this machine allows: 2.5x")

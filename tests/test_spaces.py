@@ -3,7 +3,6 @@ spaces.GPU; elsewhere they run as they are."""
 
 from functools import wraps
 import importlib
-import inspect
 import sys
 import types
 

@@ -286,7 +286,7 @@ def build(page):
                     traverse_test = gr.Dropdown(choices, value=first_of(3), label="or a test digit")
                     traverse_steps = gr.Slider(walks.MIN_STEPS, walks.MAX_STEPS, value=7, step=1, label="Steps")
                     span = gr.Slider(0.5, traversals.MAX_SPAN, value=3, step=0.5, label="From -span to +span")
-                    traverse_button = gr.Button("Traverse every number", variant="primary")
+                    traverse_button = gr.Button("Sweep every number", variant="primary")
             traverse_grid = gr.Image(label="One row per latent number, by KL", format="png", interactive=False,
                                      elem_id="digits-traverse")
             traverse_summary = gr.JSON(label="Summary", elem_id="digits-traverse-summary")
