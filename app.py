@@ -40,7 +40,7 @@ def model_line():
     try:
         model, _ = common.vae()
     except models.ModelUnavailableError as error:
-        return f"**Model problem:** {error}"
+        return f"**Model problem:** {common.user_error(error).message}"
     settings, config = common.settings, model.config
     return (f"Default VAE: **{settings.vae_name}**, {models.parameter_count(model) / 1e6:.1f} M parameters, "
             f"{config.latent_channels} latent channels at 1/{vae_ops.scale_factor(model)} of the picture's size.")

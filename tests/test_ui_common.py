@@ -18,14 +18,15 @@ def test_expected_errors_keep_their_sentence_and_others_get_a_plain_one(caplog):
         raise ImageError("Upload a PNG.")
 
     @common.friendly
-    def breaks():
-        raise KeyError("/srv/secret/path")
+    def breaks(error):
+        raise error
 
     with pytest.raises(gr.Error, match="Upload a PNG."):
         refuses()
-    with pytest.raises(gr.Error) as caught:
-        breaks()
-    assert caught.value.message == common.SOMETHING_WENT_WRONG and "secret" not in caught.value.message
+    for error in (KeyError("/srv/secret/path"), ValueError("a tensor of /srv/secret shape")):
+        with pytest.raises(gr.Error) as caught:
+            breaks(error)  # not one of ours: its text is no sentence for a user
+        assert caught.value.message == common.SOMETHING_WENT_WRONG and "secret" not in caught.value.message
     assert "secret" in caplog.text  # the details go to the log
 
 

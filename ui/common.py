@@ -19,13 +19,13 @@ from PIL import Image
 
 from latent_lab import generate, imaging, models
 from latent_lab.checks import InputError
-from latent_lab.config import EXAMPLES, Settings
+from latent_lab.config import ASSETS, EXAMPLES, Settings
 
 settings = Settings.from_env()  # tests replace it before the app is built
 EXAMPLE_IMAGES = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
 EXAMPLE_PAIRS = [EXAMPLE_IMAGES[i:i + 2] for i in range(0, len(EXAMPLE_IMAGES) - 1, 2)]
-# ImageError and InputError are ValueErrors: bad input, told in the user's terms.
-EXPECTED_ERRORS = (ValueError, models.ModelUnavailableError, generate.GenerationError)
+# Our own exceptions: their sentences are written for the user.
+EXPECTED_ERRORS = (InputError, imaging.ImageError, models.ModelUnavailableError, generate.GenerationError)
 SOMETHING_WENT_WRONG = "Something went wrong on the server with this request. Try again, or with other settings."
 log = logging.getLogger("latent_lab.ui")
 
@@ -63,11 +63,11 @@ class Page(gr.Blocks):
                            print_exception=False) from None
 
 
-def _user_error(error):
+def user_error(error):
     if isinstance(error, gr.Error):
         return error
-    if isinstance(error, EXPECTED_ERRORS):
-        return gr.Error(str(error), print_exception=False)
+    if isinstance(error, EXPECTED_ERRORS):  # a setting may name the project's folder: not shown
+        return gr.Error(str(error).replace(f"{ASSETS.parent}{os.sep}", ""), print_exception=False)
     log.exception("unexpected error in a handler")  # the details stay in the server's log
     return gr.Error(SOMETHING_WENT_WRONG, print_exception=False)
 
@@ -83,7 +83,7 @@ def friendly(handler):
                 for outputs in handler(*args, **kwargs):
                     yield as_files(outputs, written)
             except Exception as error:
-                raise _user_error(error) from error
+                raise user_error(error) from error
         return streaming
 
     @wraps(handler)
@@ -91,7 +91,7 @@ def friendly(handler):
         try:
             return as_files(handler(*args, **kwargs))
         except Exception as error:
-            raise _user_error(error) from error
+            raise user_error(error) from error
     return wrapped
 
 
