@@ -32,7 +32,7 @@ def run_tab(page, tab, files, button, result, screenshot, name=None):
     """Open `tab`, upload `files` into its picture inputs, press `button`, wait for its
     summary (#name-summary) to be filled in and for `result` to show."""
     name = name or tab.lower()
-    page.get_by_role("tab", name=tab).click()
+    page.get_by_role("tab", name=tab, exact=True).click()
     panel = page.locator(f"#tab-{name}")
     for index, file in enumerate(files):
         panel.locator("input[type=file]").nth(index).set_input_files(str(EXAMPLES / file))
@@ -79,7 +79,7 @@ def test_traverse_shows_a_strip(page):
 
 
 def test_arithmetic_shows_the_result(page):
-    page.get_by_role("tab", name="Arithmetic").click()
+    page.get_by_role("tab", name="Arithmetic", exact=True).click()
     panel = page.locator("#tab-arithmetic")
     for index, name in enumerate(["red-circle-on-blue", "red-circle-on-yellow", "green-circle-on-yellow"]):
         panel.locator("input[type=file]").nth(index).set_input_files(str(EXAMPLES / "scenes" / f"{name}.png"))
@@ -98,9 +98,9 @@ def test_compare_shows_one_row_per_model(page):
 
 
 def open_digits(page, section):
-    page.get_by_role("tab", name="Digits: AE vs VAE").click()
+    page.get_by_role("tab", name="Digits: AE vs VAE", exact=True).click()
     panel = page.locator("#tab-digits")
-    panel.get_by_role("tab", name=section).click()
+    panel.get_by_role("tab", name=section, exact=True).click()
     return panel
 
 
@@ -167,7 +167,7 @@ def test_a_walk_between_two_test_digits(page):
 
 
 def test_a_latent_walk_between_two_prompts(page):
-    page.get_by_role("tab", name="Generate").click()
+    page.get_by_role("tab", name="Generate", exact=True).click()
     panel = page.locator("#tab-generate")
     panel.get_by_text("Walk between two prompts").click()
     panel.get_by_role("button", name="Walk", exact=True).click()
@@ -181,7 +181,7 @@ def test_a_latent_walk_between_two_prompts(page):
 
 
 def test_a_lesson_saved_in_the_browser_opens_again(page, tmp_path):
-    page.get_by_role("tab", name="Sample").click()
+    page.get_by_role("tab", name="Sample", exact=True).click()
     panel = page.locator("#tab-sample")
     panel.locator("input[type=file]").first.set_input_files(str(EXAMPLES / "rocket.jpg"))
     page.wait_for_timeout(2000)
@@ -193,7 +193,7 @@ def test_a_lesson_saved_in_the_browser_opens_again(page, tmp_path):
     lesson = tmp_path / "lesson.json"
     download.value.save_as(lesson)
     assert '"view": "sample"' in lesson.read_text()
-    page.get_by_role("tab", name="Encode").click()
+    page.get_by_role("tab", name="Encode", exact=True).click()
     page.locator("#lesson-upload input[type=file]").set_input_files(str(lesson))
     page.locator("#lesson-status").get_by_text("Opened a lesson for the Sample tab").wait_for(timeout=30_000)
     page.locator("#tab-sample").wait_for(state="visible", timeout=30_000)
