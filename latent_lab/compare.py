@@ -50,6 +50,7 @@ def compare_view(named_vaes, file_a, file_b, steps=6, seed=0, max_side=256):
             "mean_step_change": mean_change,
             "max_step_change": max_change,
             "max_over_mean": max_change / mean_change if mean_change > 0 else 1.0,
+            "crossfade_psnr_db": interpolate.crossfade_distance(frames),  # each frame's distance to a pixel crossfade
         }
         models.append(round_summary(report))
         caption = (f"{name}: A → B (first frame {report['psnr_db']:.1f} dB from A; biggest step "

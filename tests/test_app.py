@@ -148,6 +148,8 @@ def test_compare_puts_the_family_side_by_side(client):
     # The stronger the KL term, the closer the posteriors sit to N(0, I).
     assert by_name["latent-lab-vae-strong-kl"]["kl_per_dim"] < by_name["latent-lab-vae"]["kl_per_dim"]
     assert all(m["psnr_db"] > 14 for m in summary["models"])
+    # The help text says the paths look like crossfades: each middle frame is near the crossfade.
+    assert all(min(d for d in m["crossfade_psnr_db"] if d is not None) > 20 for m in summary["models"])
 
 
 SCENES = EXAMPLES / "scenes"

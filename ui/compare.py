@@ -13,7 +13,7 @@ HELP = """
 (no KL term: each picture is one point), the default **VAE**, and a VAE with a **strong KL** term. Each row walks in
 a straight line from A's latent to B's, then decodes four random latents z ~ N(0, I). What the rows show honestly:
 the reconstructions differ a little (compare the dB figures: a smooth, filled space costs some sharpness), the paths
-all look like crossfades, and the random latents decode to **texture for every model**. That is no flaw of these
+all look like crossfades (`crossfade_psnr_db`: each frame's distance to a pixel crossfade), and the random latents decode to **texture for every model**. That is no flaw of these
 models: a spatial latent holds one independent cell per 8×8 patch, and independent N(0, 1) cells are no picture for
 any such VAE, Stable Diffusion's included. The autoencoder-versus-VAE lesson (holes, a filled plane, samples that
 vary around a digit, random latents that decode to digits) is on the **Digits** tab, on models whose latent is one
