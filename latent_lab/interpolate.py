@@ -147,10 +147,10 @@ def three_ways_view(vae, source, file_a, file_b, steps=8, max_side=512):
     mean_a, mean_b = posteriors.get(vae, image_a).mean[0], posteriors.get(vae, image_b).mean[0]
     ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)
 
-    # 1. Two walks in latent space, their middle frames decoded together.
+    # 1. Two walks in latent space: their middle frames decoded, between the two reconstructions.
     paths = {name: frames(mean_a, mean_b, steps, name) for name in ("lerp", "slerp")}  # (steps, C, h, w)
-    middles = vae_ops.decode(vae, torch.cat([path[1:-1] for path in paths.values()])).split(steps - 2)
-    pictures = {name: torch.cat([ends[0][None], middle, ends[1][None]]) for name, middle in zip(paths, middles)}
+    pictures = {name: torch.cat([ends[0][None], vae_ops.decode(vae, path[1:-1]), ends[1][None]])
+                for name, path in paths.items()}
 
     # 2. A walk in pixel space: blend the reconstructions, then ask the encoder where each blend lands.
     ts = torch.linspace(0, 1, steps)[:, None, None, None]

@@ -106,3 +106,5 @@ def test_three_ways_ends_norms_and_crossfade(tiny_vae, files):
     assert norms["lerp"][-1] == norms["slerp"][-1] == norms["crossfade"][-1]
     assert norms["lerp"][1] < norms["slerp"][1]  # the straight line sags inside the sphere
     assert len(result.rows) == 3 and result.rows[2][1].startswith("crossfade")
+    ends_only = interpolate.three_ways_view(tiny_vae, SOURCE, a, b, steps=2)  # the fewest frames accepted
+    assert all(len(pictures) == 2 for pictures in ends_only.frames.values())
