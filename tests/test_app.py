@@ -212,10 +212,9 @@ def test_a_lesson_saves_a_tab_and_opens_it_again(tmp_path):
         fields = {"sample": dict(picture=common.image_input("p"), n_samples=gr.Slider(1, 16, step=1),
                                  seed=gr.Number(precision=0, minimum=0)),
                   "encode": dict(picture=common.image_input("p"))}
-    layout = [(view, name, isinstance(c, common.ImageFile)) for view, named in fields.items() for name, c in named.items()]
     titles = {"sample": "Sample", "encode": "Encode"}
     photo, other = Path(PHOTO).read_bytes(), Path(OTHER).read_bytes()  # as ImageFile hands them over
-    path, message = lessons.on_save_lesson(layout, tuple(fields), "sample", "latent-lab-vae", photo, 5, 42, other)
+    path, message = lessons.on_save_lesson(fields, "sample", "latent-lab-vae", photo, 5, 42, other)
     assert "1 picture" in message
     lesson = Path(path).read_bytes()
     tabs, view, model, picture, n_samples, seed, other, status = lessons.on_open_lesson(fields, titles, lesson)

@@ -67,14 +67,17 @@ def check_settings(fields, view, settings):
 
 
 @common.friendly
-def on_save_lesson(layout, views, view, model, *values):
-    """The open tab's inputs (pictures included) as one lesson file."""
-    chosen = [(name, is_picture, value) for (v, name, is_picture), value in zip(layout, values) if v == view]
-    pictures = {name: imaging.load_image(value) for name, is_picture, value in chosen if is_picture and value}
-    lesson_settings = {name: value for name, is_picture, value in chosen if not is_picture}
+def on_save_lesson(fields, view, model, *values):
+    """The open tab's inputs (pictures included) as one lesson file. `values` are every tab's
+    inputs, in the order of `fields` ({view: {name: component}})."""
+    inputs = [(v, name, component) for v, named in fields.items() for name, component in named.items()]
+    chosen = [(name, component, value) for (v, name, component), value in zip(inputs, values) if v == view]
+    pictures = {name: imaging.load_image(value) for name, component, value in chosen
+                if isinstance(component, common.ImageFile) and value}
+    lesson_settings = {name: value for name, component, value in chosen if not isinstance(component, common.ImageFile)}
     if view not in ("generate", "digits"):
         lesson_settings["model"] = model
-    text = lessons.save_lesson(view, lesson_settings, pictures, views)
+    text = lessons.save_lesson(view, lesson_settings, pictures, tuple(fields))
     return common.write_text(text, f"lesson-{view}"), f"Saved the **{view}** tab's settings and {len(pictures)} picture(s)."
 
 
@@ -102,8 +105,6 @@ def on_open_lesson(fields, titles, data):
 
 def build(page, fields, titles):
     """The accordion under the tabs: save the open tab, open a saved lesson."""
-    layout = [(view, name, isinstance(component, common.ImageFile)) for view, named in fields.items()
-              for name, component in named.items()]
     components = [component for named in fields.values() for component in named.values()]
     with gr.Accordion("Lessons: save the open tab's demo, or open a saved one", open=False):
         gr.Markdown(HELP)
@@ -113,7 +114,7 @@ def build(page, fields, titles):
             lesson_upload = LessonFile(label="Open a lesson", file_types=[".json"], type="filepath",
                                        elem_id="lesson-upload")
         status = gr.Markdown(elem_id="lesson-status")
-    save_button.click(partial(on_save_lesson, layout, tuple(fields)), [page.open_view, page.model_selector, *components],
+    save_button.click(partial(on_save_lesson, fields), [page.open_view, page.model_selector, *components],
                       [lesson_file, status], api_name="save_lesson")
     lesson_upload.upload(partial(on_open_lesson, fields, titles), lesson_upload,
                          [page.tabs, page.open_view, page.model_selector, *components, status], api_name="open_lesson")
