@@ -8,6 +8,7 @@ import torch
 from latent_lab import imaging, interpolate, plots, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import MAX_SEED, check_number, round_summary
+from latent_lab.streams import last
 
 
 PRIOR_SAMPLES = 4
@@ -26,8 +27,14 @@ class CompareResult:
 
 
 def compare_view(named_vaes, file_a, file_b, steps=6, seed=0, max_side=256):
+    """Each model side by side: the last item of compare_stream."""
+    return last(compare_stream(named_vaes, file_a, file_b, steps, seed, max_side))
+
+
+def compare_stream(named_vaes, file_a, file_b, steps=6, seed=0, max_side=256):
     """Each model side by side: its reconstruction of A, a lerp from A to B, and decodes of
-    z ~ N(0, I) (the prior), with how evenly the picture changes along the path."""
+    z ~ N(0, I) (the prior), with how evenly the picture changes along the path. Yields the rows
+    done so far, one more per model, then the CompareResult."""
     steps = check_number(steps, "Steps", 2, 16, integer=True)
     seed = check_number(seed, "Seed", 0, MAX_SEED, integer=True)
     rows, changes, models = [], {}, []
@@ -56,5 +63,6 @@ def compare_view(named_vaes, file_a, file_b, steps=6, seed=0, max_side=256):
         caption = (f"{name}: A → B (first frame {report['psnr_db']:.1f} dB from A; biggest step "
                    f"{report['max_over_mean']:.2f}× the average), then decodes of z ~ N(0, I)")
         rows.append((imaging.strip([imaging.to_pil(p) for p in pictures], groups=(steps,)), caption))
+        yield list(rows)
     summary = {"models": models, "steps": steps, "seed": seed, "prior_samples": PRIOR_SAMPLES}
-    return CompareResult(rows, plots.path_change_figure(changes), summary)
+    yield CompareResult(rows, plots.path_change_figure(changes), summary)

@@ -14,6 +14,7 @@ import torch
 from latent_lab import imaging, plots, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import InputError, check_number, model_name, round_summary
+from latent_lab.streams import last
 
 PARALLEL_DOT = 0.9995  # |cos| above this: the vectors are (anti)parallel, slerp is ill-defined
 
@@ -92,9 +93,7 @@ class InterpolateResult:
 
 def interpolate_view(vae, source, file_a, file_b, steps=8, method="slerp", max_side=512):
     """The decoded walk from A's μ to B's: the last item of interpolate_stream."""
-    for item in interpolate_stream(vae, source, file_a, file_b, steps, method, max_side):
-        pass
-    return item
+    return last(interpolate_stream(vae, source, file_a, file_b, steps, method, max_side))
 
 
 def interpolate_stream(vae, source, file_a, file_b, steps=8, method="slerp", max_side=512):
@@ -139,32 +138,45 @@ class ThreeWaysResult:
 
 
 def three_ways_view(vae, source, file_a, file_b, steps=8, max_side=512):
+    """The same walk from A to B three ways: the last item of three_ways_stream."""
+    return last(three_ways_stream(vae, source, file_a, file_b, steps, max_side))
+
+
+def three_ways_stream(vae, source, file_a, file_b, steps=8, max_side=512):
     """The same walk from A to B three ways: lerp and slerp of the latents (decoded), and a plain
     crossfade of the reconstructions' pixels; ‖z‖ along each (the crossfade's blends are encoded,
-    in one batch, to find theirs) and each frame's distance to the crossfade."""
+    in one batch, to find theirs) and each frame's distance to the crossfade. Yields the rows done
+    so far (the crossfade first: it needs no model), then the ThreeWaysResult."""
     steps = check_number(steps, "Steps", 2, 32, integer=True)
     image_a, image_b = _ends(vae, file_a, file_b, max_side)
     mean_a, mean_b = posteriors.get(vae, image_a).mean[0], posteriors.get(vae, image_b).mean[0]
     ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)
+    strips = {}
 
-    # 1. Two walks in latent space: their middle frames decoded, between the two reconstructions.
-    paths = {name: frames(mean_a, mean_b, steps, name) for name in ("lerp", "slerp")}  # (steps, C, h, w)
-    pictures = {name: torch.cat([ends[0][None], vae_ops.decode(vae, path[1:-1]), ends[1][None]])
-                for name, path in paths.items()}
+    def rows():
+        return [(imaging.strip(strips[name]), CAPTIONS[name]) for name in THREE_WAYS if name in strips]
 
-    # 2. A walk in pixel space: blend the reconstructions, then ask the encoder where each blend lands.
+    # 1. A walk in pixel space: the reconstructions blended.
     ts = torch.linspace(0, 1, steps)[:, None, None, None]
-    pictures["crossfade"] = (1 - ts) * ends[0] + ts * ends[1]
-    blends = [imaging.to_pil(p) for p in pictures["crossfade"][1:-1]]
-    middle = vae_ops.encode_batch(vae, blends) if blends else torch.empty(0, *mean_a.shape)
+    pictures = {"crossfade": (1 - ts) * ends[0] + ts * ends[1]}
+    strips["crossfade"] = [imaging.to_pil(p) for p in pictures["crossfade"]]
+    yield rows()
+
+    # 2. Two walks in latent space: their middle frames decoded, between the two reconstructions.
+    paths = {name: frames(mean_a, mean_b, steps, name) for name in ("lerp", "slerp")}  # (steps, C, h, w)
+    for name, path in paths.items():
+        pictures[name] = torch.cat([ends[0][None], vae_ops.decode(vae, path[1:-1]), ends[1][None]])
+        strips[name] = [imaging.to_pil(p) for p in pictures[name]]
+        yield rows()
+
+    # 3. Where the encoder puts each blend of the crossfade.
+    middle = vae_ops.encode_batch(vae, strips["crossfade"][1:-1]) if steps > 2 else torch.empty(0, *mean_a.shape)
     crossfade_latents = torch.cat([mean_a[None], middle, mean_b[None]])
 
     norms = {name: path.flatten(1).norm(dim=1).tolist() for name, path in paths.items()}
     norms["crossfade"] = crossfade_latents.flatten(1).norm(dim=1).tolist()
     distance = {name: crossfade_distance(pictures[name]) for name in ("lerp", "slerp")}
     figure = plots.walk_figure(norms, distance, typical_norm=math.sqrt(mean_a.numel()))
-    strips = {name: [imaging.to_pil(p) for p in pictures[name]] for name in THREE_WAYS}
-    rows = [(imaging.strip(strips[name]), CAPTIONS[name]) for name in THREE_WAYS]
     summary = {"methods": list(THREE_WAYS), "steps": steps, "latent_norms": round_summary(norms),
                "crossfade_psnr_db": round_summary(distance), "model": model_name(source)}
-    return ThreeWaysResult(strips, rows, figure, round_summary(summary))
+    yield ThreeWaysResult(strips, rows(), figure, round_summary(summary))

@@ -8,6 +8,7 @@ from latent_lab import imaging, plots, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import MAX_SEED, check_number, model_name, round_summary
 from latent_lab.encode import _no_sigma_note
+from latent_lab.streams import last
 
 
 @dataclass
@@ -23,9 +24,7 @@ TINY_DIFFERENCE = 1.0  # grey levels: samples closer than this to decode(μ) loo
 def sample_view(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_side=512):
     """Decodes of z = μ + σ-scale·σ·ε, how much each pixel varies across them, and how far they
     land from the decode of μ (|decode(z) - decode(μ)|): the last item of sample_stream."""
-    for item in sample_stream(vae, source, file, n_samples, sigma_scale, seed, max_side):
-        pass
-    return item
+    return last(sample_stream(vae, source, file, n_samples, sigma_scale, seed, max_side))
 
 
 def sample_stream(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_side=512):

@@ -10,6 +10,7 @@ from latent_lab import imaging, plots, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import InputError, check_number, model_name, round_summary
 from latent_lab.sample import TINY_DIFFERENCE
+from latent_lab.streams import last
 
 MAX_OFFSET = 10.0  # traversal offsets, in σ or in spreads
 UNITS = ("sigma", "spread")
@@ -41,7 +42,13 @@ def check_region(region, height, width):
 
 def traverse_view(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, unit="sigma", region=None,
                   max_side=512):
-    """Add offsets from `low` to `high` to one channel of μ (in a region of cells, or all of them)
+    """The decoded traversal: the last item of traverse_stream."""
+    return last(traverse_stream(vae, source, file, channel, low, high, steps, unit, region, max_side))
+
+
+def traverse_stream(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, unit="sigma", region=None,
+                    max_side=512):
+    """Yields the frames decoded so far as each batch is done, then the TraverseResult. Add offsets from `low` to `high` to one channel of μ (in a region of cells, or all of them)
     and decode each: what does this channel control? Offsets are in units of each cell's σ
     ("sigma") or of the channel's spread, the std of μ over the channel ("spread")."""
     channels = vae.config.latent_channels
@@ -71,9 +78,14 @@ def traverse_view(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, uni
     latents = mean.repeat(steps, 1, 1, 1)  # (steps, C, h, w)
     latents[:, channel, top:bottom, left:right] += offsets[:, None, None] * unit_map
 
-    # 3. Decode the unchanged μ with the frames, and measure how far each frame moves from it.
-    pictures = vae_ops.decode(vae, torch.cat([posterior.mean, latents]))  # (1 + steps, 3, H, W)
-    reconstruction, frames = pictures[0], pictures[1:]
+    # 3. Decode the frames, and measure how far each moves from the reconstruction (the decode of μ).
+    reconstruction = posteriors.reconstruction(vae, image)
+    decoded, shown = [], []
+    for batch in vae_ops.decode_batches(vae, latents):
+        decoded.append(batch)
+        shown += [imaging.to_pil(p) for p in batch]
+        yield list(shown)
+    frames = torch.cat(decoded)  # (steps, 3, H, W)
     changes = ((frames - reconstruction).abs() * 127.5).mean(dim=(1, 2, 3)).tolist()
     summary = {
         "channel": channel,
@@ -88,8 +100,6 @@ def traverse_view(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, uni
     if unit == "sigma" and max(abs(low), abs(high)) > 0 and max(changes) < TINY_DIFFERENCE:
         summary["note"] = (f"The picture barely changes (under {TINY_DIFFERENCE:g} grey level): σ is tiny "
                            f"for this model. Try the unit 'spread'.")
-    frame_pictures = [imaging.to_pil(p) for p in frames]
     unit_name = "σ" if unit == "sigma" else "the channel's spread"
     figure = plots.offset_change_figure(summary["offsets"], changes, unit_name)
-    return TraverseResult(frame_pictures, imaging.strip(frame_pictures), imaging.to_pil(reconstruction), figure,
-                          round_summary(summary))
+    yield TraverseResult(shown, imaging.strip(shown), imaging.to_pil(reconstruction), figure, round_summary(summary))

@@ -3,7 +3,7 @@
 import gradio as gr
 
 from latent_lab.checks import MAX_SEED
-from latent_lab.compare import compare_view
+from latent_lab.compare import CompareResult, compare_stream
 from ui import common
 
 TITLE, VIEW, ELEM_ID = "AE vs VAE", "compare", "tab-compare"
@@ -25,9 +25,13 @@ short vector for the whole picture.
 @common.gpu
 @common.remembered
 def on_compare(file_a, file_b, steps, seed):
+    """Streams: each model's row appears as soon as it is decoded."""
     named = [(name, common.vae(name)[0]) for name in common.settings.vae_choices()]
-    result = compare_view(named, file_a, file_b, steps, seed)
-    return result.rows, result.change_plot, result.summary
+    for item in compare_stream(named, file_a, file_b, steps, seed):
+        if isinstance(item, CompareResult):
+            yield item.rows, item.change_plot, item.summary
+        else:
+            yield item, None, {"status": f"{len(item)} of {len(named)} models decoded"}
 
 
 def build(page):

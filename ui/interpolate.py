@@ -4,7 +4,7 @@ ways (lerp, slerp and a pixel crossfade), and the walk as an MP4."""
 import gradio as gr
 
 from latent_lab.export import save_gif, save_mp4
-from latent_lab.interpolate import InterpolateResult, interpolate_stream, interpolate_view, three_ways_view
+from latent_lab.interpolate import InterpolateResult, ThreeWaysResult, interpolate_stream, interpolate_view, three_ways_stream
 from ui import common
 
 TITLE, VIEW, ELEM_ID = "Interpolate", "interpolate", "tab-interpolate"
@@ -63,8 +63,12 @@ def on_interpolate_video(file_a, file_b, steps, method, model=None):
 @common.gpu
 @common.remembered
 def on_three_ways(file_a, file_b, steps, model=None):
-    result = three_ways_view(*common.vae(model), file_a, file_b, steps, common.settings.max_side)
-    return result.rows, result.norm_plot, result.summary
+    """Streams: the crossfade's row first (it needs no model), then lerp's and slerp's."""
+    for item in three_ways_stream(*common.vae(model), file_a, file_b, steps, common.settings.max_side):
+        if isinstance(item, ThreeWaysResult):
+            yield item.rows, item.norm_plot, item.summary
+        else:
+            yield item, None, {"status": f"{len(item)} of 3 ways drawn"}
 
 
 def build(page):

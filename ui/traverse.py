@@ -3,7 +3,7 @@
 import gradio as gr
 
 from latent_lab.checks import InputError, shorten
-from latent_lab.traverse import traverse_view
+from latent_lab.traverse import TraverseResult, traverse_stream
 from ui import common
 from ui.interpolate import write_gif, write_video
 
@@ -41,10 +41,13 @@ def channel_slider(model=None):
 @common.gpu
 @common.remembered
 def on_traverse(file, channel, low, high, steps, unit, region, model=None):
-    result = traverse_view(*common.vae(model), file, channel, low, high, steps, unit, parse_region(region),
-                           common.settings.max_side)
-    return (result.frames, write_gif(result.frames), write_video(result.frames), result.change_plot,
-            result.summary)
+    """Streams: the frames appear as they are decoded."""
+    for item in traverse_stream(*common.vae(model), file, channel, low, high, steps, unit, parse_region(region),
+                                common.settings.max_side):
+        if isinstance(item, TraverseResult):
+            yield item.frames, write_gif(item.frames), write_video(item.frames), item.change_plot, item.summary
+        else:
+            yield item, None, None, None, {"status": f"{len(item)} of {int(steps)} frames decoded"}
 
 
 def build(page):

@@ -1,0 +1,58 @@
+"""Every multi-picture view streams: it yields the pictures done so far, a growing list, before
+its result, and the result begins with the pictures of the last list."""
+
+import numpy as np
+import pytest
+
+from latent_lab import compare, interpolate, sample, traverse, vae as vae_ops
+from tests.conftest import SOURCE, make_tiny_vae, pixels
+
+
+def pictures_of(item):
+    """The pictures of a streamed list: plain pictures, or (strip, caption) rows."""
+    return [entry[0] if isinstance(entry, tuple) else entry for entry in item]
+
+
+def check_stream(stream, final_pictures, expected_partials):
+    items = list(stream)
+    partials, result = items[:-1], items[-1]
+    assert len(partials) == expected_partials
+    sizes = [len(p) for p in partials]
+    assert sizes[0] >= 1 and sizes == sorted(set(sizes))  # something at once, then more each time
+    last = pictures_of(partials[-1])
+    final = pictures_of(final_pictures(result))
+    assert len(last) <= len(final) and all(np.array_equal(pixels(a), pixels(b)) for a, b in zip(last, final))
+    return result
+
+
+@pytest.fixture
+def one_per_batch(monkeypatch):
+    """Decode one picture per batch, so that even the tiny test pictures stream one by one."""
+    monkeypatch.setattr(vae_ops, "DECODE_PIXELS", 1)
+
+
+def test_sample_and_traverse_stream_one_picture_per_batch(tiny_vae, photo_file, one_per_batch):
+    stream = sample.sample_stream(tiny_vae, SOURCE, photo_file, 4, 1.0, 0)
+    assert len(check_stream(stream, lambda r: r.samples, 4).samples) == 4
+    stream = traverse.traverse_stream(tiny_vae, SOURCE, photo_file, 1, -2, 2, 5, "spread")
+    result = check_stream(stream, lambda r: r.frames, 5)
+    assert len(result.frames) == 5 and result.summary["offsets"] == [-2.0, -1.0, 0.0, 1.0, 2.0]
+
+
+def test_interpolate_streams_from_the_first_reconstruction(tiny_vae, two_files, one_per_batch):
+    stream = interpolate.interpolate_stream(tiny_vae, SOURCE, *two_files, 5, "slerp")
+    result = check_stream(stream, lambda r: r.frames, 4)  # A's reconstruction, then each middle frame
+    assert len(result.frames) == 5  # B's reconstruction arrives with the result
+
+
+def test_three_ways_streams_the_crossfade_first(tiny_vae, two_files):
+    items = list(interpolate.three_ways_stream(tiny_vae, SOURCE, *two_files, 4))
+    assert [[caption.split(":")[0] for _, caption in item] for item in items[:-1]] == [
+        ["crossfade"], ["lerp", "crossfade"], ["lerp", "slerp", "crossfade"]]
+    check_stream(iter(items), lambda r: r.rows, 3)
+
+
+def test_compare_streams_one_row_per_model(tiny_vae, two_files):
+    named = [("vae", tiny_vae), ("other", make_tiny_vae(seed=1))]
+    result = check_stream(compare.compare_stream(named, *two_files, steps=3, seed=0), lambda r: r.rows, 2)
+    assert [m["model"] for m in result.summary["models"]] == ["vae", "other"]
