@@ -15,6 +15,7 @@ import psutil
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from gradio_client.utils import Status, StatusUpdate
 from PIL import Image
 
 from latent_lab.config import EXAMPLES
@@ -63,7 +64,11 @@ def pictures_in(value):
 
 def answer(client, request):
     api_name, arguments = request
-    result = client.predict(*arguments, api_name=api_name)
+    return summarised(client.predict(*arguments, api_name=api_name))
+
+
+def summarised(result):
+    """(the summary without its timing, the pictures) of one answer."""
     summary = {k: v for k, v in result[-1].items() if k != "seconds"}
     return summary, pictures_in(list(result[:-1]))
 
@@ -194,3 +199,35 @@ def test_thirty_clients_pressing_the_same_example_get_the_same_complete_answer(a
     for got in together:
         assert len(got[1]) == 8
         same_answer(alone, got)
+
+
+def queue_places(job):
+    """The places in the queue the server told a finished job while it waited (0: next)."""
+    places = []
+    while not job.communicator.updates.empty():
+        update = job.communicator.updates.get_nowait()
+        if isinstance(update, StatusUpdate) and update.code == Status.IN_QUEUE and update.rank is not None:
+            places.append(update.rank)
+    return places
+
+
+def test_thirty_different_requests_all_complete_and_the_waiting_see_their_place(another_app, small_files):
+    """Requests to one endpoint wait in one line (Gradio limits how many run at once per endpoint)."""
+    url = another_app(concurrency=1, max_side=1024)  # one at work: everyone else waits in line
+    requests = [("/sample", (handle_file(small_files[k % 2]), 1 + k % 4, 0.5 * (k % 5), k)) for k in range(29)]
+    alone = [answer(Client(url, verbose=False), request) for request in requests]
+    clients = [Client(url, verbose=False) for _ in range(30)]
+    # First a long request (16 samples at 1024 px), so that the others line up behind it.
+    slow = clients[0].submit(handle_file(str(EXAMPLES / "astronaut.jpg")), 16, 1.0, 99, api_name="/sample")
+    deadline = time.time() + 120
+    while slow.status().code not in (Status.PROCESSING, Status.ITERATING, Status.FINISHED) and time.time() < deadline:
+        time.sleep(0.01)
+    jobs = [client.submit(*arguments, api_name=name) for client, (name, arguments) in zip(clients[1:], requests)]
+    together = [summarised(job.result(timeout=600)) for job in jobs]
+    assert len(summarised(slow.result(timeout=600))[1]) == 16
+    for expected, got in zip(alone, together):
+        same_answer(expected, got)  # every answer complete, and the one it gets alone
+    places = [queue_places(job) for job in jobs]
+    assert all(places), places  # each waiting client was told its place ...
+    assert all(p == sorted(p, reverse=True) and p[-1] == 0 for p in places)  # ... counting down to next
+    assert max(max(p) for p in places) >= 10  # ... from far back in the line
