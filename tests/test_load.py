@@ -211,14 +211,16 @@ def queue_places(job):
     return places
 
 
-def test_thirty_different_requests_all_complete_and_the_waiting_see_their_place(another_app, small_files):
+def test_thirty_different_requests_all_complete_and_the_waiting_see_their_place(another_app, small_files, tmp_path):
     """Requests to one endpoint wait in one line (Gradio limits how many run at once per endpoint)."""
     url = another_app(concurrency=1, max_side=1024)  # one at work: everyone else waits in line
     requests = [("/sample", (handle_file(small_files[k % 2]), 1 + k % 4, 0.5 * (k % 5), k)) for k in range(29)]
     alone = [answer(Client(url, verbose=False), request) for request in requests]
     clients = [Client(url, verbose=False) for _ in range(30)]
     # First a long request (16 samples at 1024 px), so that the others line up behind it.
-    slow = clients[0].submit(handle_file(str(EXAMPLES / "astronaut.jpg")), 16, 1.0, 99, api_name="/sample")
+    big = tmp_path / "big.png"
+    Image.open(EXAMPLES / "astronaut.jpg").resize((1024, 1024)).save(big)
+    slow = clients[0].submit(handle_file(str(big)), 16, 1.0, 99, api_name="/sample")
     deadline = time.time() + 120
     while slow.status().code not in (Status.PROCESSING, Status.ITERATING, Status.FINISHED) and time.time() < deadline:
         time.sleep(0.01)
