@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from latent_lab import imaging
+from latent_lab import imaging, vae as vae_ops
 from latent_lab.checks import MAX_SEED, InputError, check_number
 
 PREFERRED_DEFAULTS = ("DPMSolverMultistepScheduler", "EulerDiscreteScheduler", "DDIMScheduler")
@@ -147,9 +147,7 @@ def stream(pipe, request, model_name, preview_every=4):
     def on_step_end(running_pipe, step, timestep, tensors):
         if preview_every and (step + 1) % preview_every == 0 and step + 1 < request.steps:
             latents = tensors["latents"][:1] * _preview_scale(running_pipe.scheduler, step)
-            with torch.inference_mode():
-                scaled = latents.to(running_pipe.vae.dtype) / running_pipe.vae.config.scaling_factor
-                picture = running_pipe.vae.decode(scaled).sample
+            picture = vae_ops.decode(running_pipe.vae, latents.float())  # the app's decoder path: bf16 where fast
             events.put(("preview", imaging.to_pil(picture[0]), step + 1))
         return tensors
 
