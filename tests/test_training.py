@@ -6,8 +6,8 @@ from diffusers import DDPMScheduler
 
 from latent_lab.training.evaluate_t2i import nearest_colour, prompts, score
 from latent_lab.training.scenes import COLOURS, POSITIONS, SHAPES, Scene, random_scene
-from latent_lab.training.train_t2i import (HELD_OUT_PAIRS, NOISE_SCHEDULE, diffusion_loss, min_snr_weights,
-                                           training_scenes)
+from latent_lab.training.train_t2i import (ATTRIBUTES, HELD_OUT_PAIRS, NOISE_SCHEDULE, AttributeHead,
+                                           attribute_labels, diffusion_loss, min_snr_weights, training_scenes)
 from tests.conftest import make_tiny_pipeline, make_tiny_vae
 
 
@@ -99,3 +99,48 @@ def test_min_snr_weights_keep_noisy_timesteps_and_damp_clean_ones():
     expected = torch.where(snr[timesteps] > 5.0, 5.0 / snr[timesteps], torch.ones(4))
     assert torch.allclose(weights, expected)
     assert weights[0] < 0.01 and weights[2] == 1.0 and weights[3] == 1.0  # t=0 is almost clean (SNR ~ 1,200)
+
+
+def test_a_floor_under_the_weights_raises_the_noisiest_timesteps():
+    noise_schedule = DDPMScheduler.from_config(NOISE_SCHEDULE)
+    alpha_bar = noise_schedule.alphas_cumprod
+    snr = alpha_bar / (1 - alpha_bar)
+    timesteps = torch.tensor([0, 500, 999])
+    weights = min_snr_weights(noise_schedule, timesteps, gamma=5.0, floor=0.1)
+    assert torch.allclose(weights[2], 0.1 / snr[999]) and 20 < weights[2] < 22  # the x0 loss weighted by 0.1
+    assert weights[1] == 1.0 and weights[0] < 0.01  # SNR 0.38 lies between floor and gamma; t=0 is clean
+
+
+def test_attribute_labels_follow_the_words_the_caption_kept():
+    scene = Scene("star", "red", "blue", count=2, size="small", position="on the left")
+    full = attribute_labels(scene, scene.caption())
+    assert {name: ATTRIBUTES[name][index] for name, index in full.items()} == {
+        "colour": "red", "shape": "star", "background": "blue", "position": "on the left", "size": "small", "count": 2}
+    short = attribute_labels(scene, "two red stars on a blue background")
+    assert ATTRIBUTES["position"][short["position"]] == "none" and ATTRIBUTES["size"][short["size"]] == "none"
+
+
+def test_the_attribute_head_learns_to_read_positions_from_the_text_encoder():
+    """A few steps of the attribute loss alone: the head reads "left" and "right" from the encoder's output."""
+    pipe = make_tiny_pipeline(make_tiny_vae())
+    text_encoder, tokenizer = pipe.text_encoder.train(), pipe.tokenizer
+    scenes = [Scene("circle", "red", "blue", position=p) for p in ("on the left", "on the right")]
+    captions = [s.caption() for s in scenes]
+    labels = {name: torch.tensor([attribute_labels(s, c)[name] for s, c in zip(scenes, captions)]) for name in ATTRIBUTES}
+    tokens = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length, return_tensors="pt").input_ids
+    head = AttributeHead(text_encoder.config.hidden_size)
+    optimizer = torch.optim.Adam([*text_encoder.parameters(), *head.parameters()], lr=3e-3)
+    torch.manual_seed(0)
+
+    def loss():
+        return head.loss(text_encoder(tokens).pooler_output, labels)
+
+    first = loss().item()
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss().backward()
+        optimizer.step()
+    assert loss().item() < 0.5 * first
+    start = sum(len(ATTRIBUTES[name]) for name in list(ATTRIBUTES)[:3])  # the position logits follow these
+    logits = head(text_encoder(tokens).pooler_output)[:, start:start + len(ATTRIBUTES["position"])]
+    assert logits.argmax(dim=1).tolist() == labels["position"].tolist()
