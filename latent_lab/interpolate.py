@@ -120,7 +120,7 @@ def interpolate_stream(vae, source, file_a, file_b, steps=8, method="slerp", max
     figure = plots.walk_figure(norms_by_method, distance, typical_norm=math.sqrt(mean_a.numel()))
     summary = {"method": method, "steps": steps, "latent_norms": norms_by_method[method],
                "crossfade_psnr_db": distance, "model": model_name(source)}
-    yield InterpolateResult([imaging.to_pil(p) for p in pictures], figure, round_summary(summary))
+    yield InterpolateResult(shown + [imaging.to_pil(ends[1])], figure, round_summary(summary))
 
 
 THREE_WAYS = ("lerp", "slerp", "crossfade")
@@ -151,10 +151,12 @@ def three_ways_stream(vae, source, file_a, file_b, steps=8, max_side=512):
     image_a, image_b = _ends(vae, file_a, file_b, max_side)
     mean_a, mean_b = posteriors.get(vae, image_a).mean[0], posteriors.get(vae, image_b).mean[0]
     ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)
-    strips = {}
+    strips, rows_done = {}, {}
 
-    def rows():
-        return [(imaging.strip(strips[name]), CAPTIONS[name]) for name in THREE_WAYS if name in strips]
+    def rows():  # each row's strip is made once, so a streamed row is sent once
+        for name in strips.keys() - rows_done.keys():
+            rows_done[name] = (imaging.strip(strips[name]), CAPTIONS[name])
+        return [rows_done[name] for name in THREE_WAYS if name in rows_done]
 
     # 1. A walk in pixel space: the reconstructions blended.
     ts = torch.linspace(0, 1, steps)[:, None, None, None]

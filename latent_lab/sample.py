@@ -38,6 +38,7 @@ def sample_stream(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_s
     latents = vae_ops.sample(posterior, n_samples, sigma_scale, seed)
     if sigma_scale == 0 or not posterior.has_sigma:  # every z is μ
         samples = reconstruction.expand(n_samples, -1, -1, -1)
+        shown = [imaging.to_pil(reconstruction)] * n_samples  # one picture, written once
     else:
         decoded, shown = [], []
         for batch in vae_ops.decode_batches(vae, latents):
@@ -67,4 +68,4 @@ def sample_stream(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_s
         summary["note"] = ("σ is tiny for this model: the samples look the same as the reconstruction. "
                            "Raise the σ-scale to see where the encoder is unsure.")
     figure = plots.sample_spread_figure(pixel_std.numpy(), difference.numpy(), n_samples)
-    yield SampleResult([imaging.to_pil(p) for p in samples], figure, round_summary(summary))
+    yield SampleResult(shown, figure, round_summary(summary))

@@ -51,6 +51,18 @@ def test_pictures_leave_as_whole_files_in_every_output_shape():
     assert paths[3] != paths[0]  # each answer writes its own files: no request rewrites another's
 
 
+def test_streamed_answers_are_thinned_but_the_first_and_the_last_always_go(monkeypatch):
+    @common.friendly
+    def counts():
+        for step in range(10):
+            yield {"step": step}
+
+    monkeypatch.setattr(common, "STREAM_EVERY", 3600.0)  # every partial answer comes too soon
+    assert list(counts()) == [{"step": 0}, {"step": 9}]
+    monkeypatch.setattr(common, "STREAM_EVERY", 0.0)
+    assert list(counts()) == [{"step": k} for k in range(10)]
+
+
 def test_a_file_is_not_there_under_its_name_until_it_is_whole(monkeypatch):
     seen = []
 

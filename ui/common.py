@@ -72,16 +72,28 @@ def user_error(error):
     return gr.Error(SOMETHING_WENT_WRONG, print_exception=False)
 
 
+# A streaming handler's partial answers closer together than this are skipped (the first and the
+# last always go): each update makes Gradio process every output again, the whole gallery included.
+STREAM_EVERY = 0.4  # seconds
+
+
 def friendly(handler):
     """Our exceptions become gr.Error with their sentence, anything else a plain sentence (the
-    traceback goes to the log); pictures in the outputs become files we wrote whole."""
+    traceback goes to the log); pictures in the outputs become files we wrote whole. A streaming
+    handler sends its partial answers at most every STREAM_EVERY seconds."""
     if inspect.isgeneratorfunction(handler):
         @wraps(handler)
         def streaming(*args, **kwargs):
             written = {}  # a picture streamed again is not written again
+            sent, held = 0.0, None
             try:
                 for outputs in handler(*args, **kwargs):
-                    yield as_files(outputs, written)
+                    held = outputs
+                    if time.monotonic() - sent >= STREAM_EVERY:
+                        yield as_files(outputs, written)
+                        sent, held = time.monotonic(), None
+                if held is not None:  # the final answer always goes
+                    yield as_files(held, written)
             except Exception as error:
                 raise user_error(error) from error
         return streaming
