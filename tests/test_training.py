@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from diffusers import DDPMScheduler
 
-from latent_lab.training.evaluate_t2i import nearest_colour, prompts, score
+from latent_lab.training.evaluate_t2i import evaluate, nearest_colour, prompts, score
 from latent_lab.training.scenes import COLOURS, POSITIONS, SHAPES, Scene, random_scene
 from latent_lab.training.train_t2i import (ATTRIBUTES, HELD_OUT_PAIRS, NOISE_SCHEDULE, AttributeHead,
                                            attribute_labels, diffusion_loss, min_snr_weights, training_scenes)
@@ -66,6 +66,16 @@ def test_the_scorer_notices_a_wrong_picture():
     assert score(drawn.render(128), asked) == {"background": False, "object colour": False, "position": False,
                                                "count": True, "size": False}
     assert not score(drawn.render(128), Scene("circle", "red", "blue", count=2, position="on the left"))["count"]
+
+
+def test_evaluation_scores_only_what_a_prompt_says(pipe):
+    scenes = [Scene("circle", "red", "blue", count=1, size="small", position="on the left"),
+              Scene("star", "green", "white", count=2, size="big", position="at the top")]
+    full = evaluate(pipe, scenes, "DDIMScheduler", 2, 5.0)
+    short = evaluate(pipe, scenes, "DDIMScheduler", 2, 5.0, short=True)  # no size or position words
+    assert set(full) == {"background", "object colour", "position", "count", "size"}
+    assert set(short) == {"background", "object colour", "count"}
+    assert all(0 <= value <= 1 for value in [*full.values(), *short.values()])
 
 
 def test_nearest_colour_and_held_out_prompts():
