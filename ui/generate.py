@@ -177,9 +177,9 @@ def build(page):
                       open=False):
         gr.Markdown(WALK_HELP)
         with gr.Row():
-            prompt_a = gr.Textbox(label="Prompt A", value="a red circle on a white background",
+            prompt_a = gr.Textbox(label="Prompt A", value="a red circle on the left on a white background",
                                   max_length=generate.MAX_PROMPT_CHARS)
-            prompt_b = gr.Textbox(label="Prompt B", value="a blue square on a yellow background",
+            prompt_b = gr.Textbox(label="Prompt B", value="a blue square on the right on a yellow background",
                                   max_length=generate.MAX_PROMPT_CHARS)
         with gr.Row():
             seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=MAX_SEED)
