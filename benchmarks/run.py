@@ -12,8 +12,9 @@ It first prints the decoder's precision on this CPU (bf16 or fp32, and why: late
    repeat; and the compute floor: the FLOPs of the action's encodes and decodes at this machine's
    fp32 compute peak (no fp32 path can beat it) and at the peak of the app's decoder precision, a
    peak being the faster of a large matmul and a decoder-like 3x3 convolution.
-3. Serving: cold start of `python app.py` to the first answered /encode, and the server's resident
-   memory before and after 200 mixed requests.
+3. Serving: cold start of `python app.py` to the first answered /encode, the server's resident
+   memory before and after 200 mixed requests, and a class of 30 clients pressing /sample at once
+   (the same example, then 30 different requests).
 4. The Stable Diffusion VAE architecture (random weights) at 512 px: FLOPs, FLOP/s and the share of
    this machine's compute peak, naive fp32 beside the app's path in fp32 and in bf16.
 Prints a table per part, then each target met or missed (and by how much), and writes a JSON file.
@@ -50,6 +51,7 @@ PLAIN_RATIO_TARGETS = {"8 samples": 0.5, "8-frame interpolation": 0.5, "traversa
 FIRST_PICTURE_RATIO = 0.2  # first picture of a multi-picture view / plain seconds of the whole view
 PLAIN_PLUS_SECONDS = {"encode a new picture": 0.25, "generate, 20 steps": 0.25}  # app ≤ plain + this
 COLD_START_SECONDS = 10.0
+CLASS_SIZE, SAME_EXAMPLE_FACTOR = 30, 4.0  # a class pressing the same example: all answered within 4x one request
 MEMORY_GROWTH_PCT = 5.0
 SD_DECODE_SPEEDUP = 2.0  # app path against naive fp32, 512 px
 SD_BF16_OF_LIMIT = 1.3  # decode time within this factor of FLOPs / bf16 compute peak (CPUs with native bf16)
@@ -260,7 +262,20 @@ def serving_part(args, folder, targets):
           f"{memory['rss_halfway_mib']:.0f} MiB halfway -> {memory['rss_after_mib']:.0f} MiB ({memory['growth_pct']:+.1f}%), "
           f"{memory['seconds_per_request']:.3f} s per request", flush=True)
     targets.append(check(f"memory growth over {memory['requests']} requests", memory["growth_pct"], MEMORY_GROWTH_PCT, "%"))
-    return {"cold_start": cold, "memory": memory}
+    _, photo = square_photo("chelsea.jpg", CLICK_AT, folder)
+    room = serving.a_class_at_once(photo, CLASS_SIZE)
+    print(f"a class of {room['clients']} at {CLICK_AT} px, /sample with 8 samples: one request alone "
+          f"{room['one_request_seconds']:.2f} s; all pressing the same example {room['same_seconds']:.2f} s "
+          f"({room['same_whole']} whole answers); {room['clients']} different requests {room['different_seconds']:.1f} s "
+          f"({room['different_whole']} whole answers; the furthest place a waiting client was told: "
+          f"{room['furthest_queue_place']})", flush=True)
+    targets.append(check(f"{CLASS_SIZE} clients pressing the same example, last answer / one request's seconds",
+                         room["same_seconds"] / room["one_request_seconds"], SAME_EXAMPLE_FACTOR, "x"))
+    targets.append(check(f"{CLASS_SIZE} clients pressing the same example, whole answers", room["same_whole"],
+                         CLASS_SIZE, at_least=True))
+    targets.append(check(f"{CLASS_SIZE} different requests at once, whole answers", room["different_whole"],
+                         CLASS_SIZE, at_least=True))
+    return {"cold_start": cold, "memory": memory, "class": room}
 
 
 def sd_vae_part(args, targets):

@@ -114,3 +114,45 @@ def memory_growth(picture_files, requests=200):
         demo.close()
     return {"requests": requests, "rss_before_mib": before, "rss_halfway_mib": middle, "rss_after_mib": after,
             "growth_pct": 100 * (after - before) / before, "seconds_per_request": seconds / requests}
+
+
+def a_class_at_once(picture_file, clients=30):
+    """A class on one in-process server, pressing /sample (8 samples, the app's defaults) on one
+    picture: seconds of one request alone; of `clients` identical requests at once (computed
+    once, every answer checked whole); and of `clients` different ones at once (other seeds),
+    with the furthest place in the queue a waiting client was told."""
+    import app
+    from gradio_client import Client, handle_file
+    from gradio_client.utils import Status, StatusUpdate
+
+    def furthest_place(job):
+        places = [0]
+        while not job.communicator.updates.empty():
+            update = job.communicator.updates.get_nowait()
+            if isinstance(update, StatusUpdate) and update.code == Status.IN_QUEUE and update.rank is not None:
+                places.append(update.rank)
+        return max(places)
+
+    def together(seeds):
+        started = time.perf_counter()
+        jobs = [client.submit(picture, 8, 1.0, seed, api_name="/sample") for client, seed in zip(everyone, seeds)]
+        answers = [job.result(timeout=900) for job in jobs]
+        seconds = time.perf_counter() - started
+        whole = sum(len(answer[0]) == 8 and all(os.path.getsize(item["image"]) > 0 for item in answer[0])
+                    for answer in answers)
+        return seconds, whole, max(furthest_place(job) for job in jobs)
+
+    demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    try:
+        everyone = [Client(demo.local_url, verbose=False) for _ in range(clients)]
+        picture = handle_file(str(picture_file))
+        everyone[0].predict(picture, 8, 1.0, 0, api_name="/sample")  # warm: the picture's posterior is cached
+        started = time.perf_counter()
+        everyone[0].predict(picture, 8, 1.0, 1, api_name="/sample")
+        one = time.perf_counter() - started
+        same_seconds, same_whole, _ = together([2] * clients)
+        different_seconds, different_whole, place = together(range(3, 3 + clients))
+    finally:
+        demo.close()
+    return {"clients": clients, "one_request_seconds": one, "same_seconds": same_seconds, "same_whole": same_whole,
+            "different_seconds": different_seconds, "different_whole": different_whole, "furthest_queue_place": place}

@@ -48,9 +48,10 @@ def traverse_view(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, uni
 
 def traverse_stream(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, unit="sigma", region=None,
                     max_side=512):
-    """Yields the frames decoded so far as each batch is done, then the TraverseResult. Add offsets from `low` to `high` to one channel of μ (in a region of cells, or all of them)
+    """Add offsets from `low` to `high` to one channel of μ (in a region of cells, or all of them)
     and decode each: what does this channel control? Offsets are in units of each cell's σ
-    ("sigma") or of the channel's spread, the std of μ over the channel ("spread")."""
+    ("sigma") or of the channel's spread, the std of μ over the channel ("spread"). Yields the
+    frames decoded so far as each batch is done, then the TraverseResult."""
     channels = vae.config.latent_channels
     channel = check_number(channel, "Channel", 0, channels - 1, integer=True)
     low = check_number(low, "Lowest offset", -MAX_OFFSET, MAX_OFFSET)

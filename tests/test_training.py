@@ -145,8 +145,10 @@ def test_the_attribute_head_learns_to_read_positions_from_the_text_encoder():
     text_encoder, tokenizer = pipe.text_encoder.train(), pipe.tokenizer
     scenes = [Scene("circle", "red", "blue", position=p) for p in ("on the left", "on the right")]
     captions = [s.caption() for s in scenes]
-    labels = {name: torch.tensor([attribute_labels(s, c)[name] for s, c in zip(scenes, captions)]) for name in ATTRIBUTES}
-    tokens = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length, return_tensors="pt").input_ids
+    rows = [attribute_labels(s, c) for s, c in zip(scenes, captions)]
+    labels = {name: torch.tensor([row[name] for row in rows]) for name in ATTRIBUTES}
+    tokens = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length,
+                       return_tensors="pt").input_ids
     head = AttributeHead(text_encoder.config.hidden_size)
     optimizer = torch.optim.Adam([*text_encoder.parameters(), *head.parameters()], lr=3e-3)
     torch.manual_seed(0)

@@ -4,7 +4,8 @@ ways (lerp, slerp and a pixel crossfade), and the walk as an MP4."""
 import gradio as gr
 
 from latent_lab.export import save_gif, save_mp4
-from latent_lab.interpolate import InterpolateResult, ThreeWaysResult, interpolate_stream, interpolate_view, three_ways_stream
+from latent_lab.interpolate import (InterpolateResult, ThreeWaysResult, interpolate_stream, interpolate_view,
+                                    three_ways_stream)
 from ui import common
 
 TITLE, VIEW, ELEM_ID = "Interpolate", "interpolate", "tab-interpolate"

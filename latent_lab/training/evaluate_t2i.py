@@ -132,7 +132,8 @@ def main():
     pipe = load_pipeline(args.pipeline)
     for name, held_out, short in (("held out", True, False), ("seen", False, False),
                                   ("held out, short prompts", True, True)):
-        accuracy = evaluate(pipe, prompts(args.prompts, held_out), args.scheduler, args.steps, args.guidance_scale, short)
+        scenes = prompts(args.prompts, held_out)
+        accuracy = evaluate(pipe, scenes, args.scheduler, args.steps, args.guidance_scale, short)
         print(f"{name}: " + "   ".join(f"{key} {value:.0%}" for key, value in accuracy.items()), flush=True)
     centres = where_words_put_shapes(pipe, args.scheduler, args.steps, args.guidance_scale)
     print("same seeds, one word changed: mean centre (x, y) of the shapes; drawn at "
