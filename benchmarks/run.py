@@ -29,6 +29,7 @@ import os
 from pathlib import Path
 import platform
 import tempfile
+import threading
 
 import torch
 
@@ -201,6 +202,9 @@ def app_actions(args, targets):
         seconds = _app_and_plain(app, plain, args.action_repeats)
         action = "generate, 20 steps"
         report(action, "128x128", seconds["app"], seconds["plain"])
+        in_a_worker, _ = median_seconds(lambda: _in_a_thread(plain), args.action_repeats)
+        print(f"{'':24s} the same plain call made from a worker thread, as a server makes it: {in_a_worker:.3f} s",
+              flush=True)
         targets.append(check(f"{action} at 128 px", seconds["app"]["median"], SECONDS_TARGETS[action], " s"))
         targets.append(check(f"{action}, seconds over a plain pipe() call with the same scheduler",
                              seconds["app"]["median"] - seconds["plain"]["median"], PLAIN_PLUS_SECONDS[action], " s"))
@@ -227,6 +231,12 @@ def _default_size_targets(action, side, seconds, floors, first_pictures):
         targets.append(check(f"{action} at {side} px, first picture / plain seconds of the whole view",
                              first_s / plain_s, FIRST_PICTURE_RATIO, "x"))
     return targets
+
+
+def _in_a_thread(action):
+    worker = threading.Thread(target=action)
+    worker.start()
+    worker.join()
 
 
 def _app_and_plain(app, plain, repeats):

@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from latent_lab import imaging, vae as vae_ops
+from latent_lab import imaging, models, vae as vae_ops
 from latent_lab.checks import MAX_SEED, InputError, check_number
 
 PREFERRED_DEFAULTS = ("DPMSolverMultistepScheduler", "EulerDiscreteScheduler", "DDIMScheduler")
@@ -154,7 +154,8 @@ def stream(pipe, request, model_name, preview_every=4):
     def work():
         try:
             started = time.perf_counter()
-            with _run_lock, torch.inference_mode():
+            cells = request.width * request.height // pipe.vae_scale_factor ** 2
+            with _run_lock, torch.inference_mode(), models.threads_for(cells):
                 output = job_pipe(
                     prompt=request.prompt, negative_prompt=request.negative_prompt or None,
                     num_inference_steps=request.steps, guidance_scale=request.guidance_scale,

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from diffusers.utils.torch_utils import randn_tensor
 
-from latent_lab import generate, imaging, interpolate, plots
+from latent_lab import generate, imaging, interpolate, models, plots
 from latent_lab import vae as vae_ops
 from latent_lab.cache import posteriors
 from latent_lab.checks import InputError, check_number, round_summary
@@ -139,34 +139,39 @@ def walk(pipe, request, model_name="model", batch_size=BATCH_SIZE):
                      f"(such as DPMSolverMultistepScheduler or DDIMScheduler) walks smoothly.")
     ts = torch.linspace(0, 1, frames)
     events, stop = queue.Queue(), threading.Event()
+    cells = ends[0].width * ends[0].height // pipe.vae_scale_factor ** 2
 
     def work():
         try:
-            # 1. The two ends: starting noise as /generate draws it, prompt embeddings as the pipeline makes them.
-            noise_a, noise_b = (starting_noise(pipe, end)[0] for end in ends)  # (1, 4, h, w) each
-            with generate._run_lock:
-                (embedding_a, unconditional), (embedding_b, _) = (_embed(pipe, end.prompt) for end in ends)
-            # 2. The path: noise on the great circle (it keeps the length of Gaussian noise), embeddings on
-            #    the line. In float32 on the CPU (the pipeline moves them); the ends are exact, so they
-            #    round back to the very same tensors.
-            noises = interpolate.slerp(noise_a[0].float(), noise_b[0].float(), ts).to(noise_a.dtype)  # (T, 4, h, w)
-            embeddings = interpolate.lerp(embedding_a[0].float().cpu(), embedding_b[0].float().cpu(), ts)
-            embeddings = embeddings.to(embedding_a.dtype)  # (T, 77, D)
-            # 3. Denoise: each end alone (a batch of one, as /generate does: the same picture, bit for bit),
-            #    the middle frames in batches. Each frame has its own generator, in the state the nearer end's
-            #    /generate generator has after drawing its starting noise: step noise does not depend on the batch.
-            for indices in batches(frames, batch_size):
-                if stop.is_set():
-                    return
-                generators = [starting_noise(pipe, ends[0] if ts[i] < 0.5 else ends[1])[1] for i in indices]
-                with generate._run_lock:
-                    batch = _denoise(pipe, ends[0], noises[indices.start:indices.stop],
-                                     embeddings[indices.start:indices.stop], unconditional, generators)
-                for index, picture in zip(indices, batch):
-                    events.put(("frame", picture, index))
-            events.put(("end", None, None))
+            with models.threads_for(cells):  # as /generate runs, so that the ends are its pictures
+                denoise_all()
         except Exception as error:  # handed to the caller's thread, which raises it
             events.put(("error", error, None))
+
+    def denoise_all():
+        # 1. The two ends: starting noise as /generate draws it, prompt embeddings as the pipeline makes them.
+        noise_a, noise_b = (starting_noise(pipe, end)[0] for end in ends)  # (1, 4, h, w) each
+        with generate._run_lock:
+            (embedding_a, unconditional), (embedding_b, _) = (_embed(pipe, end.prompt) for end in ends)
+        # 2. The path: noise on the great circle (it keeps the length of Gaussian noise), embeddings on
+        #    the line. In float32 on the CPU (the pipeline moves them); the ends are exact, so they
+        #    round back to the very same tensors.
+        noises = interpolate.slerp(noise_a[0].float(), noise_b[0].float(), ts).to(noise_a.dtype)  # (T, 4, h, w)
+        embeddings = interpolate.lerp(embedding_a[0].float().cpu(), embedding_b[0].float().cpu(), ts)
+        embeddings = embeddings.to(embedding_a.dtype)  # (T, 77, D)
+        # 3. Denoise: each end alone (a batch of one, as /generate does: the same picture, bit for bit),
+        #    the middle frames in batches. Each frame has its own generator, in the state the nearer end's
+        #    /generate generator has after drawing its starting noise: step noise does not depend on the batch.
+        for indices in batches(frames, batch_size):
+            if stop.is_set():
+                return
+            generators = [starting_noise(pipe, ends[0] if ts[i] < 0.5 else ends[1])[1] for i in indices]
+            with generate._run_lock:
+                batch = _denoise(pipe, ends[0], noises[indices.start:indices.stop],
+                                 embeddings[indices.start:indices.stop], unconditional, generators)
+            for index, picture in zip(indices, batch):
+                events.put(("frame", picture, index))
+        events.put(("end", None, None))
 
     threading.Thread(target=work, daemon=True).start()
     pictures = []

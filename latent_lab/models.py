@@ -142,6 +142,27 @@ def set_threads(threads):
         torch.set_num_threads(threads)
 
 
+# Work on latents this small runs on one torch thread. Measured on 2 cores: the embedded UNet's 20
+# steps on a 16x16 latent took 0.53 s on one thread and 0.77 s on two, in any thread but the main
+# one (where a server never runs requests): its operations are too small to share out.
+SMALL_LATENT_CELLS = 32 * 32
+
+
+@contextlib.contextmanager
+def threads_for(latent_cells):
+    """One torch thread inside this block when the latent has at most SMALL_LATENT_CELLS cells
+    (torch's thread count belongs to the calling thread; it is restored after)."""
+    before = torch.get_num_threads()
+    if latent_cells > SMALL_LATENT_CELLS or before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _resolve(source, variable, what):
     """(path or hub id, subfolder, reachable) for `source`; refuse folders that do not exist."""
     path = Path(source).expanduser()

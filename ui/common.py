@@ -8,12 +8,13 @@ import inspect
 import logging
 import os
 from pathlib import Path
-import pickle
 import tempfile
 import threading
 import time
 
 import gradio as gr
+from gradio import processing_utils
+from gradio.components.plot import PlotData
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -109,7 +110,7 @@ def friendly(handler):
 
 # Identical requests (a class pressing the same example) are computed once: the first computes,
 # the others wait for its answer and get it. Keyed by the inputs' content; kept a few minutes.
-REMEMBER = 16  # answers (figures kept pickled: a few hundred KB each)
+REMEMBER = 16  # answers (their figures kept drawn: tens of KB each)
 REMEMBER_SECONDS = 300  # shorter than KEEP_SECONDS, so the files of a kept answer still exist
 _answers = OrderedDict()
 _answers_lock = threading.Lock()
@@ -124,27 +125,6 @@ def _content_key(value):
     if isinstance(value, (bytes, bytearray)):
         return "sha256:" + hashlib.sha256(value).hexdigest()
     return repr(value)[:10_000]
-
-
-class _PickledFigure(bytes):
-    """A figure kept as its pickle: small, and unpickled into a fresh copy for every answer
-    (Gradio draws each answer's figure in its own thread)."""
-
-
-def _kept(value):
-    if isinstance(value, Figure):
-        return _PickledFigure(pickle.dumps(value))
-    if isinstance(value, (tuple, list)):
-        return type(value)(_kept(item) for item in value)
-    return value
-
-
-def _fresh_figures(value):
-    if isinstance(value, _PickledFigure):
-        return pickle.loads(value)
-    if isinstance(value, (tuple, list)):
-        return type(value)(_fresh_figures(item) for item in value)
-    return value
 
 
 def remembered(handler):
@@ -171,9 +151,9 @@ def remembered(handler):
                     for outputs in handler(*args, **kwargs):
                         outputs = as_files(outputs, written)
                         yield outputs
-                    answer.outputs, answer.made = _kept(outputs), time.time()
+                    answer.outputs, answer.made = outputs, time.time()
                     return
-            yield _fresh_figures(answer.outputs)
+            yield answer.outputs
         return remembering_stream
 
     @wraps(handler)
@@ -182,9 +162,9 @@ def remembered(handler):
         with answer.lock:  # the first computes; identical requests wait here for its answer
             if answer.outputs is None:
                 outputs = as_files(handler(*args, **kwargs))
-                answer.outputs, answer.made = _kept(outputs), time.time()
+                answer.outputs, answer.made = outputs, time.time()
                 return outputs
-        return _fresh_figures(answer.outputs)
+        return answer.outputs
     return remembering
 
 
@@ -258,18 +238,27 @@ def write_picture(picture):
     return write_file(lambda path: picture.save(path, format="PNG", compress_level=1), "picture", ".png")
 
 
+def drawn(figure):
+    """A matplotlib figure (ours: no pyplot state) drawn once, as gr.Plot sends it (WebP): an
+    answer kept for identical requests is not drawn again for each of them."""
+    return PlotData(type="matplotlib", plot=processing_utils.encode_plot_to_base64(figure, "webp"))
+
+
 def write_text(text, prefix):
     return write_file(lambda path: Path(path).write_text(text, encoding="utf-8"), prefix, ".json")
 
 
 def as_files(value, written=None):
-    """`value` with every PIL picture in it (also in tuples and lists) replaced by its file;
-    `written` ({id: (picture, path)}) remembers pictures already written in this answer."""
+    """`value` with every PIL picture in it (also in tuples and lists) replaced by its file, and
+    every figure by its drawing; `written` ({id: (picture, path)}) remembers pictures already
+    written in this answer."""
     written = {} if written is None else written
     if isinstance(value, Image.Image):
         if id(value) not in written:
             written[id(value)] = value, write_picture(value)  # the picture is kept: its id stays its own
         return written[id(value)][1]
+    if isinstance(value, Figure):
+        return drawn(value)
     if isinstance(value, (tuple, list)):
         return type(value)(as_files(item, written) for item in value)
     return value
