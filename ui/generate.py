@@ -20,7 +20,10 @@ a little of it at each step, steered by your prompt; the VAE's decoder then turn
 into a picture. The previews decode the latent every few steps, so you can watch noise become a
 picture. The **scheduler** decides how big each step is: same seed, different scheduler, a
 different path. The embedded model was trained here on simple scenes (coloured shapes on plain
-backgrounds) and its VAE is the very one you explore in the other tabs.
+backgrounds) and its VAE is the very one you explore in the other tabs. It knows twelve colours, five
+shapes, one to three of them, big or small, and where they go: *on the left*, *on the right*, *at the
+top*, *at the bottom*, *in the centre*. Once a prompt says all of that, the seed changes little: its
+training scenes differ only by a little jitter.
 """
 
 ANATOMY_HELP = """
