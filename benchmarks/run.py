@@ -54,11 +54,8 @@ PLAIN_PLUS_SECONDS = {"encode a new picture": 0.25, "generate, 20 steps": 0.25} 
 COLD_START_SECONDS = 10.0
 CLASS_SIZE, SAME_EXAMPLE_FACTOR = 30, 4.0  # a class pressing the same example: all answered within 4x one request
 MEMORY_GROWTH_PCT = 5.0
-SD_DECODE_SPEEDUP = 2.0  # app path against naive fp32, 512 px
-SD_BF16_OF_LIMIT = 1.3  # decode time within this factor of FLOPs / bf16 compute peak (CPUs with native bf16)
 BF16_MIN_PSNR_DB = 50.0  # a bf16 decode is this close to the fp32 one ...
 BF16_QUALITY_DROP_DB = 0.5  # ... or costs at most this much PSNR against the picture
-SLOW_BF16_SIDE = 64  # px: where bf16 is emulated (no native support) it is timed on a small picture only
 
 
 def precision_line():
@@ -86,24 +83,13 @@ def flops_of(vae, picture):
             sd_vae.count_flops(lambda: vae_ops.encode(vae, picture)))
 
 
-def compute_rates(args, bf16=True):
-    """{"fp32": (matmul FLOP/s, convolution FLOP/s)} and the same for "bf16": a compute peak is the
-    faster of the two (oneDNN's convolutions can beat the BLAS matmul, e.g. MKL on AMD CPUs)."""
-    rates = {"fp32": (sd_vae.matmul_peak(torch.float32, args.matmul_size), sd_vae.conv_peak(torch.float32))}
-    if bf16:
-        native = sd_vae.native_bf16()  # emulated bf16: minutes at 2048, so one small product
-        rates["bf16"] = (sd_vae.matmul_peak(torch.bfloat16, args.matmul_size if native else 512, 2.0 if native else 0.0),
-                         sd_vae.conv_peak(torch.bfloat16, seconds=2.0 if native else 0.0))
-    return rates
-
-
 def precision_part(args, targets):
     """Part 1: what bf16 costs and gains on the embedded VAE; the encoder's paths; decode batches."""
     from diffusers import AutoencoderKL
 
     vae = load_vae(str(EMBEDDED_VAE))
     decision = models.cpu_bf16()
-    side = max(args.sizes) if sd_vae.native_bf16() else SLOW_BF16_SIDE  # emulated bf16: small pictures only
+    side = max(args.sizes) if sd_vae.native_bf16() else sd_vae.SLOW_BF16_SIDE  # emulated bf16: small pictures only
     print(f"\n== Precision (embedded VAE, held-out pictures fitted to {side} px) ==")
     pictures = precision.held_out_pictures(side)
     quality = precision.decode_quality(vae, pictures)
@@ -149,7 +135,7 @@ def app_actions(args, targets):
     vae, source = load_vae(str(EMBEDDED_VAE)), str(EMBEDDED_VAE)
     plain_vae = AutoencoderKL.from_pretrained(source).eval().requires_grad_(False)  # fp32, default memory layout
     decision = models.cpu_bf16()
-    rates = compute_rates(args, bf16=decision.use)
+    rates = sd_vae.compute_rates(args, bf16=decision.use)
     peak = {"fp32": max(rates["fp32"]), "app": max(rates["bf16" if decision.use else "fp32"])}
     print(f"\n== App actions (embedded models, photos fitted to each size, median of {args.action_repeats}, "
           f"app and plain calls in turn) ==")
@@ -288,76 +274,6 @@ def serving_part(args, folder, targets):
     return {"cold_start": cold, "memory": memory, "class": room}
 
 
-def sd_vae_part(args, targets):
-    """Part 4: the SD VAE architecture, naive fp32 against the app's path in fp32 and in bf16, against
-    the compute peak."""
-    side, bf16_native, decision = args.sd_size, sd_vae.native_bf16(), models.cpu_bf16()
-    print(f"\n== Stable Diffusion VAE architecture (random weights), {side} px, median of {args.sd_repeats} ==")
-    rates = compute_rates(args)
-    peak = {kind: max(rate) for kind, rate in rates.items()}
-    print("compute peak (matmul, 3x3 convolution): " + ", ".join(
-              f"{kind} ({matmul / 1e9:.0f}, {conv / 1e9:.0f}) GFLOP/s" for kind, (matmul, conv) in rates.items())
-          + f"; native bf16 on this CPU: "
-          f"{'yes' if bf16_native else 'no'} ({torch.backends.cpu.get_cpu_capability()})")
-    print(f"{'path':30s} {'step':7s} {'seconds':>8s} {'GFLOP':>8s} {'GFLOP/s':>8s} {'of peak':>8s} {'peak MiB':>9s}")
-    rows = []
-
-    def measure(path, step, action, dtype="fp32", repeats=args.sd_repeats, flops=None):
-        if flops is None:
-            flops = sd_vae.count_flops(action)  # the counting run is also the warm-up
-        seconds, mib = median_seconds(action, repeats, warm_up=False)
-        row = {"path": path, "step": step, "seconds": seconds, "flops": flops, "flop_per_s": flops / seconds,
-               "of_peak": flops / seconds / peak[dtype], "dtype": dtype, "peak_rss_mib": mib}
-        rows.append(row)
-        print(f"{path:30s} {step:7s} {seconds:8.2f} {flops / 1e9:8.0f} {flops / seconds / 1e9:8.1f} "
-              f"{row['of_peak']:7.0%} {mib:9.0f}", flush=True)
-        return row
-
-    image = sd_vae.random_picture(side)
-    pixels = imaging.to_tensor(image)  # (1, 3, side, side)
-    vae = sd_vae.build_sd_vae()
-    latents = sd_vae.naive_encode(vae, pixels)  # (1, 4, side/8, side/8)
-    naive_encode = measure("naive fp32", "encode", lambda: sd_vae.naive_encode(vae, pixels))
-    naive_decode = measure("naive fp32", "decode", lambda: sd_vae.naive_decode(vae, latents))
-    naive_picture = sd_vae.naive_decode(vae, latents).clamp(-1, 1)
-
-    vae = models.place(vae)  # the app's layout (channels_last), inference_mode in latent_lab.vae
-    scaled = latents * vae.config.scaling_factor
-    fast_encode = measure("app fp32 (channels_last)", "encode", lambda: sd_vae.app_encode(vae, image))
-    fast_decode = measure("app fp32 (channels_last)", "decode", lambda: sd_vae.app_decode(vae, scaled, bf16=False))
-    difference = (sd_vae.app_decode(vae, scaled, bf16=False) - naive_picture).abs().max().item()
-    print(f"app fp32 against naive: encode {naive_encode['seconds'] / fast_encode['seconds']:.2f}x, decode "
-          f"{naive_decode['seconds'] / fast_decode['seconds']:.2f}x faster; largest pixel difference {difference:.1e} (of 2). "
-          f"Naive fp32 decodes at {naive_decode['of_peak']:.0%} of the fp32 compute peak: in fp32 it can be at most "
-          f"{1 / naive_decode['of_peak']:.2f}x faster")
-
-    # bf16 autocast: timed at full size where the CPU has bf16 units; elsewhere on a small picture,
-    # beside fp32 at that size, because emulated bf16 convolutions are many times slower.
-    bf16_side = side if bf16_native else SLOW_BF16_SIDE
-    small = sd_vae.app_encode(vae, sd_vae.random_picture(bf16_side))
-    fp32_small = fast_decode if bf16_native else measure(f"app fp32 at {bf16_side} px", "decode",
-                                                         lambda: sd_vae.app_decode(vae, small), repeats=1)
-    bf16_row = measure(f"app bf16 autocast at {bf16_side} px", "decode", lambda: sd_vae.app_decode(vae, small, bf16=True),
-                       dtype="bf16", repeats=args.sd_repeats if bf16_native else 1,
-                       flops=None if bf16_native else fp32_small["flops"])  # no warm-up: emulated bf16 is slow
-    bf16_speedup = fp32_small["seconds"] / bf16_row["seconds"]
-    print(f"bf16 autocast against fp32 at {bf16_side} px: {bf16_speedup:.2f}x as fast"
-          f"{'' if bf16_native else ' (bf16 emulated in software on this CPU)'}")
-    app_decode = bf16_row if decision.use and bf16_side == side else fast_decode  # the path the app takes here
-    targets.append(check(f"SD VAE decode at {side} px, speed-up over naive fp32 ({app_decode['dtype']})",
-                         naive_decode["seconds"] / app_decode["seconds"], SD_DECODE_SPEEDUP, "x", at_least=True))
-    if bf16_native:
-        limit_factor = 1 / bf16_row["of_peak"]  # seconds / (FLOPs / bf16 compute peak)
-        targets.append(check(f"SD VAE bf16 decode at {side} px, times the bf16 compute limit", limit_factor, SD_BF16_OF_LIMIT, "x"))
-    else:
-        targets.append(not_applicable("SD VAE decode within 1.3x of the bf16 compute limit",
-                                      f"this CPU has no native bf16; emulated bf16 decodes at {bf16_speedup:.2f}x the "
-                                      f"speed of fp32, so the app stays in fp32"))
-    return {"side": side, "native_bf16": bf16_native, "matmul_peak_flop_per_s": peak,
-            "compute_rates_flop_per_s": rates,
-            "rows": rows, "app_vs_naive_max_difference": difference, "bf16_side": bf16_side, "bf16_speedup": bf16_speedup}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one timed run per path, 256 px only, 40 requests")
@@ -391,7 +307,7 @@ def main():
     if "serving" in args.parts:
         report["serving"] = serving_part(args, folder, targets)
     if "sd" in args.parts:
-        report["sd_vae"] = sd_vae_part(args, targets)
+        report["sd_vae"] = sd_vae.part(args, targets)
     print_targets(targets)
     report["targets"] = targets
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ encode and one decode, naive fp32 beside the app's path, against this machine's 
 
 FLOPs are counted by torch.utils.flop_counter.FlopCounterMode (convolutions, matmuls and
 attention; one multiply-add is 2 FLOPs). The peak is what a large torch.matmul reaches here.
+`part` is part 4 of benchmarks.run; `compute_rates` the compute peaks every part compares with.
 """
 
 import contextlib
@@ -14,9 +15,14 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
+from benchmarks.report import check, median_seconds, not_applicable
 from latent_lab import imaging, models, vae as vae_ops
 
 CONFIG = Path(__file__).resolve().parent / "sd-vae-config.json"  # SD 1.x's vae/config.json
+# Its targets (2 CPU cores).
+SD_DECODE_SPEEDUP = 2.0  # app path against naive fp32, 512 px
+SD_BF16_OF_LIMIT = 1.3  # decode time within this factor of FLOPs / bf16 compute peak (CPUs with native bf16)
+SLOW_BF16_SIDE = 64  # px: where bf16 is emulated (no native support) it is timed on a small picture only
 
 
 def build_sd_vae(seed=0):
@@ -131,3 +137,84 @@ def bf16_quality(vae, image):
     original = imaging.to_tensor(image)
     return {"bf16_vs_fp32_db": vae_ops.psnr(fp32, bf16), "fp32_reconstruction_db": vae_ops.psnr(original, fp32),
             "bf16_reconstruction_db": vae_ops.psnr(original, bf16)}
+
+
+def compute_rates(args, bf16=True):
+    """{"fp32": (matmul FLOP/s, convolution FLOP/s)} and the same for "bf16": a compute peak is the
+    faster of the two (oneDNN's convolutions can beat the BLAS matmul, e.g. MKL on AMD CPUs)."""
+    rates = {"fp32": (matmul_peak(torch.float32, args.matmul_size), conv_peak(torch.float32))}
+    if bf16:
+        native = native_bf16()  # emulated bf16: minutes at 2048, so one small product
+        rates["bf16"] = (matmul_peak(torch.bfloat16, args.matmul_size if native else 512, 2.0 if native else 0.0),
+                         conv_peak(torch.bfloat16, seconds=2.0 if native else 0.0))
+    return rates
+
+
+def part(args, targets):
+    """Part 4: the SD VAE architecture, naive fp32 against the app's path in fp32 and in bf16, against
+    the compute peak."""
+    side, bf16_native, decision = args.sd_size, native_bf16(), models.cpu_bf16()
+    print(f"\n== Stable Diffusion VAE architecture (random weights), {side} px, median of {args.sd_repeats} ==")
+    rates = compute_rates(args)
+    peak = {kind: max(rate) for kind, rate in rates.items()}
+    print("compute peak (matmul, 3x3 convolution): " + ", ".join(
+              f"{kind} ({matmul / 1e9:.0f}, {conv / 1e9:.0f}) GFLOP/s" for kind, (matmul, conv) in rates.items())
+          + f"; native bf16 on this CPU: "
+          f"{'yes' if bf16_native else 'no'} ({torch.backends.cpu.get_cpu_capability()})")
+    print(f"{'path':30s} {'step':7s} {'seconds':>8s} {'GFLOP':>8s} {'GFLOP/s':>8s} {'of peak':>8s} {'peak MiB':>9s}")
+    rows = []
+
+    def measure(path, step, action, dtype="fp32", repeats=args.sd_repeats, flops=None):
+        if flops is None:
+            flops = count_flops(action)  # the counting run is also the warm-up
+        seconds, mib = median_seconds(action, repeats, warm_up=False)
+        row = {"path": path, "step": step, "seconds": seconds, "flops": flops, "flop_per_s": flops / seconds,
+               "of_peak": flops / seconds / peak[dtype], "dtype": dtype, "peak_rss_mib": mib}
+        rows.append(row)
+        print(f"{path:30s} {step:7s} {seconds:8.2f} {flops / 1e9:8.0f} {flops / seconds / 1e9:8.1f} "
+              f"{row['of_peak']:7.0%} {mib:9.0f}", flush=True)
+        return row
+
+    image = random_picture(side)
+    pixels = imaging.to_tensor(image)  # (1, 3, side, side)
+    vae = build_sd_vae()
+    latents = naive_encode(vae, pixels)  # (1, 4, side/8, side/8)
+    naive_encode_row = measure("naive fp32", "encode", lambda: naive_encode(vae, pixels))
+    naive_decode_row = measure("naive fp32", "decode", lambda: naive_decode(vae, latents))
+    naive_picture = naive_decode(vae, latents).clamp(-1, 1)
+
+    vae = models.place(vae)  # the app's layout (channels_last), inference_mode in latent_lab.vae
+    scaled = latents * vae.config.scaling_factor
+    fast_encode = measure("app fp32 (channels_last)", "encode", lambda: app_encode(vae, image))
+    fast_decode = measure("app fp32 (channels_last)", "decode", lambda: app_decode(vae, scaled, bf16=False))
+    difference = (app_decode(vae, scaled, bf16=False) - naive_picture).abs().max().item()
+    print(f"app fp32 against naive: encode {naive_encode_row['seconds'] / fast_encode['seconds']:.2f}x, decode "
+          f"{naive_decode_row['seconds'] / fast_decode['seconds']:.2f}x faster; largest pixel difference {difference:.1e} (of 2). "
+          f"Naive fp32 decodes at {naive_decode_row['of_peak']:.0%} of the fp32 compute peak: in fp32 it can be at most "
+          f"{1 / naive_decode_row['of_peak']:.2f}x faster")
+
+    # bf16 autocast: timed at full size where the CPU has bf16 units; elsewhere on a small picture,
+    # beside fp32 at that size, because emulated bf16 convolutions are many times slower.
+    bf16_side = side if bf16_native else SLOW_BF16_SIDE
+    small = app_encode(vae, random_picture(bf16_side))
+    fp32_small = fast_decode if bf16_native else measure(f"app fp32 at {bf16_side} px", "decode",
+                                                         lambda: app_decode(vae, small), repeats=1)
+    bf16_row = measure(f"app bf16 autocast at {bf16_side} px", "decode", lambda: app_decode(vae, small, bf16=True),
+                       dtype="bf16", repeats=args.sd_repeats if bf16_native else 1,
+                       flops=None if bf16_native else fp32_small["flops"])  # no warm-up: emulated bf16 is slow
+    bf16_speedup = fp32_small["seconds"] / bf16_row["seconds"]
+    print(f"bf16 autocast against fp32 at {bf16_side} px: {bf16_speedup:.2f}x as fast"
+          f"{'' if bf16_native else ' (bf16 emulated in software on this CPU)'}")
+    app_decode_row = bf16_row if decision.use and bf16_side == side else fast_decode  # the path the app takes here
+    targets.append(check(f"SD VAE decode at {side} px, speed-up over naive fp32 ({app_decode_row['dtype']})",
+                         naive_decode_row["seconds"] / app_decode_row["seconds"], SD_DECODE_SPEEDUP, "x", at_least=True))
+    if bf16_native:
+        limit_factor = 1 / bf16_row["of_peak"]  # seconds / (FLOPs / bf16 compute peak)
+        targets.append(check(f"SD VAE bf16 decode at {side} px, times the bf16 compute limit", limit_factor, SD_BF16_OF_LIMIT, "x"))
+    else:
+        targets.append(not_applicable("SD VAE decode within 1.3x of the bf16 compute limit",
+                                      f"this CPU has no native bf16; emulated bf16 decodes at {bf16_speedup:.2f}x the "
+                                      f"speed of fp32, so the app stays in fp32"))
+    return {"side": side, "native_bf16": bf16_native, "matmul_peak_flop_per_s": peak,
+            "compute_rates_flop_per_s": rates,
+            "rows": rows, "app_vs_naive_max_difference": difference, "bf16_side": bf16_side, "bf16_speedup": bf16_speedup}
