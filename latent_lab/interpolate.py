@@ -14,7 +14,7 @@ import torch
 from latent_lab import imaging, plots, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import InputError, check_number, model_name, round_summary
-from latent_lab.streams import last
+from latent_lab.streams import decoded, last
 
 PARALLEL_DOT = 0.9995  # |cos| above this: the vectors are (anti)parallel, slerp is ill-defined
 
@@ -107,13 +107,10 @@ def interpolate_stream(vae, source, file_a, file_b, steps=8, method="slerp", max
     path = frames(mean_a, mean_b, steps, method)  # (steps, C, h, w)
     # The path starts at μ_A and ends at μ_B exactly: those two frames are the reconstructions.
     ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)
-    decoded, shown = [ends[0][None]], [imaging.to_pil(ends[0])]
+    shown = [imaging.to_pil(ends[0])]
     yield list(shown)
-    for batch in vae_ops.decode_batches(vae, path[1:-1]) if steps > 2 else []:
-        decoded.append(batch)
-        shown += [imaging.to_pil(p) for p in batch]
-        yield list(shown)
-    pictures = torch.cat([*decoded, ends[1][None]])
+    middle = (yield from decoded(vae, path[1:-1], shown)) if steps > 2 else ends[0][None][:0]  # (steps - 2, 3, H, W)
+    pictures = torch.cat([ends[0][None], middle, ends[1][None]])
     # Both norm curves, so students see lerp sag and slerp hold the norm (no decoding needed).
     norms_by_method = {name: frames(mean_a, mean_b, steps, name).flatten(1).norm(dim=1).tolist() for name in METHODS}
     distance = {method: crossfade_distance(pictures)}

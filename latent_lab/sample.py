@@ -2,13 +2,11 @@
 
 from dataclasses import dataclass
 
-import torch
-
 from latent_lab import imaging, plots, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import MAX_SEED, check_number, model_name, round_summary
 from latent_lab.encode import _no_sigma_note
-from latent_lab.streams import last
+from latent_lab.streams import decoded, last
 
 
 @dataclass
@@ -40,12 +38,8 @@ def sample_stream(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_s
         samples = reconstruction.expand(n_samples, -1, -1, -1)
         shown = [imaging.to_pil(reconstruction)] * n_samples  # one picture, written once
     else:
-        decoded, shown = [], []
-        for batch in vae_ops.decode_batches(vae, latents):
-            decoded.append(batch)
-            shown += [imaging.to_pil(p) for p in batch]
-            yield list(shown)
-        samples = torch.cat(decoded)  # (n, 3, H, W)
+        shown = []
+        samples = yield from decoded(vae, latents, shown)  # (n, 3, H, W)
     # Both in grey levels (0-255), averaged over RGB.
     pixel_std = (samples * 127.5).std(dim=0, correction=0).mean(dim=0)
     difference = ((samples - reconstruction).abs() * 127.5).mean(dim=(0, 1))

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from PIL import Image
 import torch
 
-from latent_lab import imaging, plots, vae as vae_ops
+from latent_lab import imaging, plots
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import InputError, check_number, model_name, round_summary
 from latent_lab.sample import TINY_DIFFERENCE
-from latent_lab.streams import last
+from latent_lab.streams import decoded, last
 
 MAX_OFFSET = 10.0  # traversal offsets, in σ or in spreads
 UNITS = ("sigma", "spread")
@@ -81,12 +81,8 @@ def traverse_stream(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, u
 
     # 3. Decode the frames, and measure how far each moves from the reconstruction (the decode of μ).
     reconstruction = posteriors.reconstruction(vae, image)
-    decoded, shown = [], []
-    for batch in vae_ops.decode_batches(vae, latents):
-        decoded.append(batch)
-        shown += [imaging.to_pil(p) for p in batch]
-        yield list(shown)
-    frames = torch.cat(decoded)  # (steps, 3, H, W)
+    shown = []
+    frames = yield from decoded(vae, latents, shown)  # (steps, 3, H, W)
     changes = ((frames - reconstruction).abs() * 127.5).mean(dim=(1, 2, 3)).tolist()
     summary = {
         "channel": channel,
