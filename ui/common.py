@@ -276,6 +276,20 @@ def picture_and_button(action):
     return picture, button
 
 
+def frames_animation_plot(label, plot_label, elem_id, summary_id):
+    """A row of frames, and below it their animation, a plot and a column with the MP4 and the JSON
+    summary: (frames, animation, video, plot, summary), in the order the handlers return them."""
+    frames = gr.Gallery(label=label, columns=8, height="auto", format="png", elem_id=elem_id,
+                        elem_classes=["fit-gallery"])
+    with gr.Row():
+        animation = gr.Image(label="Animation", height=260, interactive=False)
+        plot = gr.Plot(label=plot_label, show_label=False)
+        with gr.Column():
+            video = gr.File(label="Video (MP4)")
+            summary = gr.JSON(label="Summary", elem_id=summary_id)
+    return frames, animation, video, plot, summary
+
+
 def rows_plot_summary(label, plot_label, elem_id, summary_id=None):
     """A one-column gallery of captioned strips, with a plot and a JSON summary beside each other below it."""
     rows = gr.Gallery(label=label, columns=1, height="auto", format="png", elem_id=elem_id,

@@ -189,14 +189,8 @@ def build(page):
             seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=MAX_SEED)
             walk_frames = gr.Slider(latent_walk.MIN_FRAMES, latent_walk.MAX_FRAMES, value=8, step=1, label="Frames")
             walk_button = gr.Button("Walk", variant="primary")
-        walk_gallery = gr.Gallery(label="The diffusion walk: every frame denoised", columns=8, height="auto",
-                                  format="png", elem_id="walk-frames", elem_classes=["fit-gallery"])
-        with gr.Row():
-            walk_animation = gr.Image(label="Animation", height=260, interactive=False)
-            walk_plot = gr.Plot(label="Change per step", show_label=False)
-            with gr.Column():
-                walk_video = gr.File(label="Video (MP4)")
-                walk_summary = gr.JSON(label="Summary", elem_id="walk-summary")
+        walk_outputs = common.frames_animation_plot("The diffusion walk: every frame denoised", "Change per step",
+                                                    "walk-frames", "walk-summary")
         vae_button = gr.Button("Walk the same two ends through the VAE's latents", variant="secondary")
         vae_gallery = gr.Gallery(label="The VAE-latent walk of the same two pictures", columns=8, height="auto",
                                  format="png", elem_id="vae-walk-frames", elem_classes=["fit-gallery"])
@@ -204,8 +198,7 @@ def build(page):
             vae_plot = gr.Plot(label="Change per step", show_label=False)
             vae_summary = gr.JSON(label="Summary", elem_id="vae-walk-summary")
     walk_inputs = [prompt_a, prompt_b, seed_a, seed_b, walk_frames, scheduler, steps, guidance_scale]
-    walk_button.click(on_latent_walk, walk_inputs, [walk_gallery, walk_animation, walk_video, walk_plot, walk_summary],
-                      api_name="latent_walk")
+    walk_button.click(on_latent_walk, walk_inputs, walk_outputs, api_name="latent_walk")
     vae_button.click(on_vae_walk, walk_inputs, [vae_gallery, vae_plot, vae_summary], api_name="vae_walk")
     with gr.Accordion("Why a diffusion model? Decode its starting noise directly", open=False):
         gr.Markdown(PRIOR_HELP)

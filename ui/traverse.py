@@ -67,15 +67,9 @@ def build(page):
             region = gr.Textbox(label="Only these cells (optional): top, left, bottom, right",
                                 placeholder="e.g. 0, 0, 16, 16 (empty: the whole channel)")
             button = gr.Button("Traverse", variant="primary")
-    frames = gr.Gallery(label="Decodes along the channel", columns=8, height="auto", format="png",
-                        elem_id="traverse-frames", elem_classes=["fit-gallery"])
-    with gr.Row():
-        animation = gr.Image(label="Animation", height=260, interactive=False)
-        plot = gr.Plot(label="Change from the reconstruction", show_label=False)
-        with gr.Column():
-            video = gr.File(label="Video (MP4)")
-            summary = gr.JSON(label="Summary", elem_id="traverse-summary")
-    button.click(on_traverse, [picture, channel, low, high, steps, unit, region, page.model],
-                 [frames, animation, video, plot, summary], api_name="traverse")
+    outputs = common.frames_animation_plot("Decodes along the channel", "Change from the reconstruction",
+                                           "traverse-frames", "traverse-summary")
+    button.click(on_traverse, [picture, channel, low, high, steps, unit, region, page.model], outputs,
+                 api_name="traverse")
     page.model.change(channel_slider, page.model, channel, api_visibility="private")
     return dict(picture=picture, channel=channel, low=low, high=high, steps=steps, unit=unit, region=region)
