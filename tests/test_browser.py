@@ -148,22 +148,22 @@ def test_a_digit_drawn_on_the_sketchpad_shows_its_ellipse_and_samples(page):
     assert '"sigma":[' in text  # the VAE's σ, drawn as its ellipses
 
 
+def press_digits_button(page, tab, button, view, summary_key, settle_ms):
+    """On a Digits inner tab, press the button; wait for the summary key and the view's pictures."""
+    panel = open_digits(page, tab)
+    panel.get_by_role("button", name=button).click()
+    panel.locator(f"#{view}-summary").get_by_text(f'"{summary_key}"').first.wait_for(timeout=90_000)
+    panel.locator(f"#{view} img").wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(settle_ms)
+    page.screenshot(path=str(SCREENSHOTS / f"{view}.png"), full_page=True)
+
+
 def test_random_latents_per_model(page):
-    panel = open_digits(page, "Prior samples")
-    panel.get_by_role("button", name="Decode random latents").click()
-    panel.locator("#digits-prior-summary").get_by_text('"digit_likeness_256"').first.wait_for(timeout=90_000)
-    panel.locator("#digits-prior img").wait_for(state="visible", timeout=30_000)
-    page.wait_for_timeout(1000)
-    page.screenshot(path=str(SCREENSHOTS / "digits-prior.png"), full_page=True)
+    press_digits_button(page, "Prior samples", "Decode random latents", "digits-prior", "digit_likeness_256", 1000)
 
 
 def test_a_walk_between_two_test_digits(page):
-    panel = open_digits(page, "Walk")
-    panel.get_by_role("button", name="Walk from A to B").click()
-    panel.locator("#digits-walk-summary").get_by_text('"steps"').first.wait_for(timeout=90_000)
-    panel.locator("#digits-walk img").wait_for(state="visible", timeout=30_000)
-    page.wait_for_timeout(2000)
-    page.screenshot(path=str(SCREENSHOTS / "digits-walk.png"), full_page=True)
+    press_digits_button(page, "Walk", "Walk from A to B", "digits-walk", "steps", 2000)
 
 
 def test_a_latent_walk_between_two_prompts(page):
