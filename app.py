@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from latent_lab import models, vae as vae_ops
-from ui import arithmetic, channels, common, compare, digits, encode, generate, interpolate, lessons, sample, traverse
+from ui import arithmetic, channels, common, compare, digits, encode, errors, generate, interpolate, lessons, sample, traverse
 
 TABS = (encode, sample, interpolate, channels, traverse, arithmetic, compare, digits, generate)
 
@@ -40,7 +40,7 @@ def model_line():
     try:
         model, _ = common.vae()
     except models.ModelUnavailableError as error:
-        return f"**Model problem:** {common.user_error(error).message}"
+        return f"**Model problem:** {errors.user_error(error).message}"
     settings, config = common.settings, model.config
     return (f"Default VAE: **{settings.vae_name}**, {models.parameter_count(model) / 1e6:.1f} M parameters, "
             f"{config.latent_channels} latent channels at 1/{vae_ops.scale_factor(model)} of the picture's size.")
@@ -49,7 +49,7 @@ def model_line():
 def build_app():
     settings = common.settings
     cleanup = (min(600, settings.cache_seconds), settings.cache_seconds)  # (how often, how old)
-    with common.Page(title="Latent Lab", delete_cache=cleanup) as demo:
+    with errors.Page(title="Latent Lab", delete_cache=cleanup) as demo:
         gr.Markdown(INTRO)
         with gr.Row(equal_height=True):
             selector = gr.Dropdown(list(settings.vae_choices()), value=settings.vae_name,

@@ -4,7 +4,9 @@ how soon each multi-picture view shows its first picture."""
 
 import torch
 
-from latent_lab import cache, encode, generate, imaging, interpolate, sample, traverse
+from latent_lab import cache, imaging, paths
+from latent_lab.diffusion import generate
+from latent_lab.photos import encode, interpolate, sample, traverse
 from latent_lab.config import EXAMPLES
 
 # (decodes, encodes) of each click once the app's cache holds the pictures' posteriors and
@@ -35,8 +37,8 @@ def plain_actions(vae, picture_a, picture_b):
     a, b = plain_encode(vae, picture_a), plain_encode(vae, picture_b)
     eps = torch.randn((8, *a.mean.shape[1:]), generator=torch.Generator().manual_seed(0))
     samples = a.mean + a.std * eps  # (8, C, h, w)
-    lerp = interpolate.frames(a.mean[0], b.mean[0], 8, "lerp")  # (8, C, h, w)
-    slerp = interpolate.frames(a.mean[0], b.mean[0], 8, "slerp")
+    lerp = paths.frames(a.mean[0], b.mean[0], 8, "lerp")  # (8, C, h, w)
+    slerp = paths.frames(a.mean[0], b.mean[0], 8, "slerp")
     offsets = a.mean.repeat(7, 1, 1, 1)
     offsets[:, 0] += torch.linspace(-3, 3, 7)[:, None, None] * a.mean[0, 0].std()  # channel 0, in spreads
     ends = plain_decodes(vae, torch.cat([a.mean, b.mean]))

@@ -67,18 +67,6 @@ def histogram_figure(latent):
     return figure
 
 
-def heatmap_figure(values, title, label):
-    """One non-negative map (for example the per-pixel std across samples) with its colour bar."""
-    figure = new_figure(4.6, 4.0)
-    ax = figure.subplots()
-    image = ax.imshow(np.asarray(values, np.float32), cmap=SEQUENTIAL, vmin=0)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title, fontsize=10)
-    figure.colorbar(image, ax=ax, shrink=0.85, label=label)
-    return figure
-
-
 def sample_spread_figure(pixel_std, difference, n_samples):
     """Two maps of the same picture, in grey levels: how much each pixel varies across the
     samples, and how far the samples land from the decode of μ."""
@@ -90,21 +78,6 @@ def sample_spread_figure(pixel_std, difference, n_samples):
         ax.set_yticks([])
         ax.set_title(title, fontsize=10)
         figure.colorbar(image, ax=ax, shrink=0.8, label="grey levels (0-255)")
-    return figure
-
-
-def norm_path_figure(norms_by_method, typical_norm=None):
-    """‖z‖ of each frame along one or more paths; a dashed line at the prior's typical norm."""
-    figure = new_figure(6.0, 3.2)
-    ax = figure.subplots()
-    for method, norms in norms_by_method.items():
-        ax.plot(np.linspace(0, 1, len(norms)), norms, marker="o", ms=3, label=method)
-    if typical_norm:
-        ax.axhline(typical_norm, ls="--", color="grey", lw=1, label="√dim (typical ‖z‖ under N(0, I))")
-    ax.set_xlabel("t (0 = image A, 1 = image B)")
-    ax.set_ylabel("‖z‖")
-    ax.legend(frameon=False, fontsize=8)
-    ax.set_title("Latent norm along the path", fontsize=10)
     return figure
 
 

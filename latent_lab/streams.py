@@ -1,5 +1,9 @@
 """Views that show their pictures as they decode are generators: they yield the list of pictures
-done so far, then their result. `decoded` decodes for such a view; `last` runs one to its result."""
+done so far, then their result. `decoded` decodes for such a view; `last` runs one to its result;
+`in_worker` runs model work in a thread of its own and streams what it hands back."""
+
+import queue
+import threading
 
 import torch
 
@@ -23,3 +27,35 @@ def last(stream):
     for item in stream:
         pass
     return item
+
+
+_FINISHED = object()
+
+
+class _Failed:
+    def __init__(self, error):
+        self.error = error
+
+
+def in_worker(work):
+    """Run `work(emit, stopped)` in a worker thread and yield each event it emits, as it emits it.
+    Closing this generator (the client left) sets `stopped`, a threading.Event that `work` checks
+    between its steps; an exception raised in `work` is raised here."""
+    events, stopped = queue.Queue(), threading.Event()
+
+    def run():
+        try:
+            work(events.put, stopped)
+        except Exception as error:  # handed to the caller's thread, which raises it
+            events.put(_Failed(error))
+        finally:
+            events.put(_FINISHED)
+
+    threading.Thread(target=run, daemon=True).start()
+    try:
+        while (event := events.get()) is not _FINISHED:
+            if isinstance(event, _Failed):
+                raise event.error
+            yield event
+    finally:
+        stopped.set()

@@ -207,11 +207,11 @@ def test_scheduler_comparison_and_anatomy(client):
 
 def test_a_lesson_saves_a_tab_and_opens_it_again(tmp_path):
     import gradio as gr
-    from ui import common, lessons
+    from ui import lessons, widgets
     with gr.Blocks():
-        fields = {"sample": dict(picture=common.image_input("p"), n_samples=gr.Slider(1, 16, step=1),
+        fields = {"sample": dict(picture=widgets.image_input("p"), n_samples=gr.Slider(1, 16, step=1),
                                  seed=gr.Number(precision=0, minimum=0)),
-                  "encode": dict(picture=common.image_input("p"))}
+                  "encode": dict(picture=widgets.image_input("p"))}
     titles = {"sample": "Sample", "encode": "Encode"}
     photo, other = Path(PHOTO).read_bytes(), Path(OTHER).read_bytes()  # as ImageFile hands them over
     path, message = lessons.on_save_lesson(fields, "sample", "latent-lab-vae", photo, 5, 42, other)

@@ -4,7 +4,8 @@ its result, and the result begins with the pictures of the last list."""
 import numpy as np
 import pytest
 
-from latent_lab import compare, interpolate, sample, traverse, vae as vae_ops
+from latent_lab import vae as vae_ops
+from latent_lab.photos import compare, interpolate, sample, traverse
 from tests.conftest import SOURCE, make_tiny_vae, pixels
 
 

@@ -9,16 +9,16 @@ from PIL import Image
 import pytest
 
 from latent_lab.imaging import UNREADABLE, ImageError
-from ui import common
+from ui import answers, common, errors, files, widgets
 from tests.conftest import photo_like
 
 
 def test_expected_errors_keep_their_sentence_and_others_get_a_plain_one(caplog):
-    @common.friendly
+    @errors.friendly
     def refuses():
         raise ImageError("Upload a PNG.")
 
-    @common.friendly
+    @errors.friendly
     def breaks(error):
         raise error
 
@@ -27,18 +27,18 @@ def test_expected_errors_keep_their_sentence_and_others_get_a_plain_one(caplog):
     for error in (KeyError("/srv/secret/path"), ValueError("a tensor of /srv/secret shape")):
         with pytest.raises(gr.Error) as caught:
             breaks(error)  # not one of ours: its text is no sentence for a user
-        assert caught.value.message == common.SOMETHING_WENT_WRONG and "secret" not in caught.value.message
+        assert caught.value.message == errors.SOMETHING_WENT_WRONG and "secret" not in caught.value.message
     assert "secret" in caplog.text  # the details go to the log
 
 
 def test_pictures_leave_as_whole_files_in_every_output_shape():
     picture = photo_like(40, 30)
 
-    @common.friendly
+    @errors.friendly
     def outputs():
         return picture, [picture, (picture, "caption")], {"n": 1}
 
-    @common.friendly
+    @errors.friendly
     def streams():
         yield picture, {"step": 1}
 
@@ -53,14 +53,14 @@ def test_pictures_leave_as_whole_files_in_every_output_shape():
 
 
 def test_streamed_answers_are_thinned_but_the_first_and_the_last_always_go(monkeypatch):
-    @common.friendly
+    @errors.friendly
     def counts():
         for step in range(10):
             yield {"step": step}
 
-    monkeypatch.setattr(common, "STREAM_EVERY", 3600.0)  # every partial answer comes too soon
+    monkeypatch.setattr(errors, "STREAM_EVERY", 3600.0)  # every partial answer comes too soon
     assert list(counts()) == [{"step": 0}, {"step": 9}]
-    monkeypatch.setattr(common, "STREAM_EVERY", 0.0)
+    monkeypatch.setattr(errors, "STREAM_EVERY", 0.0)
     assert list(counts()) == [{"step": k} for k in range(10)]
 
 
@@ -68,10 +68,10 @@ def test_a_file_is_not_there_under_its_name_until_it_is_whole(monkeypatch):
     seen = []
 
     def save(path):
-        seen.append(sorted(p.name for p in common.FOLDER.glob("lesson-check-*")))
+        seen.append(sorted(p.name for p in files.FOLDER.glob("lesson-check-*")))
         Path(path).write_text("whole")
 
-    path = common.write_file(save, "lesson-check", ".json")
+    path = files.write_file(save, "lesson-check", ".json")
     assert Path(path).name not in seen[0] and Path(path).read_text() == "whole"
 
 
@@ -81,7 +81,7 @@ def test_uploads_are_read_only_from_gradios_folder(tmp_path):
     photo_like().save(inside)
     outside = tmp_path / "photo.png"
     photo_like().save(outside)
-    image_input = common.ImageFile()
+    image_input = widgets.ImageFile()
     assert image_input.preprocess(gr.FileData(path=str(inside))) == inside.read_bytes()
     for path in (outside, inside.parent / ".." / ".." / str(outside).lstrip("/"), tmp_path, "/etc/passwd"):
         with pytest.raises(gr.Error, match=UNREADABLE.replace(".", r"\.")):
@@ -98,18 +98,18 @@ def test_identical_requests_are_computed_once_and_get_the_same_answer():
     from latent_lab import plots
     calls = []
 
-    @common.remembered
+    @answers.remembered
     def handler(picture, steps):
         calls.append(steps)
         return photo_like(32, 32, seed=steps), plots.new_figure(2, 2), {"steps": steps}
 
     with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(lambda k: handler(b"same picture", 3 if k % 2 else 4), range(16)))
+        results = list(pool.map(lambda k: handler(b"same picture", 3 if k % 2 else 4), range(16)))
     assert sorted(calls) == [3, 4]  # once per distinct input
-    by_steps = {answer[2]["steps"]: answer for answer in answers}
-    assert all(answer[0] == by_steps[answer[2]["steps"]][0] for answer in answers)  # the same file
+    by_steps = {answer[2]["steps"]: answer for answer in results}
+    assert all(answer[0] == by_steps[answer[2]["steps"]][0] for answer in results)  # the same file
     plot = by_steps[3][1]  # the figure, drawn once as gr.Plot sends it
     assert isinstance(plot, PlotData) and plot.plot.startswith("data:image/webp;base64,")
-    assert all(answer[1] is by_steps[answer[2]["steps"]][1] for answer in answers)
+    assert all(answer[1] is by_steps[answer[2]["steps"]][1] for answer in results)
     handler(b"another picture", 3)
     assert calls[-1] == 3 and len(calls) == 3  # other content, computed again

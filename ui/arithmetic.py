@@ -2,9 +2,9 @@
 
 import gradio as gr
 
-from latent_lab.arithmetic import arithmetic_view
+from latent_lab.photos.arithmetic import arithmetic_view
 from latent_lab.config import EXAMPLES
-from ui import common
+from ui import answers, common, errors, widgets
 
 TITLE, VIEW, ELEM_ID = "Arithmetic", "arithmetic", "tab-arithmetic"
 
@@ -21,9 +21,9 @@ SCENE_TRIPLES = [[str(EXAMPLES / "scenes" / f"{name}.png") for name in triple] f
     ("blue-star-on-white", "yellow-star-on-white", "yellow-star-on-black"))]
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_arithmetic(file_a, file_b, file_c, strength, model=None):
     result = arithmetic_view(*common.vae(model), file_a, file_b, file_c, strength, common.settings.max_side)
     return result.result, result.reconstructions, result.summary
@@ -32,9 +32,9 @@ def on_arithmetic(file_a, file_b, file_c, strength, model=None):
 def build(page):
     gr.Markdown(HELP)
     with gr.Row():
-        picture_a = common.image_input("A")
-        picture_b = common.image_input("B (take away)")
-        picture_c = common.image_input("C (add)")
+        picture_a = widgets.image_input("A")
+        picture_b = widgets.image_input("B (take away)")
+        picture_c = widgets.image_input("C (add)")
     with gr.Row():
         strength = gr.Slider(-3, 3, value=1, step=0.1, label="Strength of C − B")
         button = gr.Button("Compute A + strength · (C − B)", variant="primary")

@@ -2,8 +2,8 @@
 
 import gradio as gr
 
-from latent_lab.channels import channels_view
-from ui import common
+from latent_lab.photos.channels import channels_view
+from ui import answers, common, errors, widgets
 
 TITLE, VIEW, ELEM_ID = "Channels", "channels", "tab-channels"
 
@@ -15,9 +15,9 @@ scaled by the model's `scaling_factor` so that, over the training data, they hav
 """
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_channels(file, model=None):
     result = channels_view(*common.vae(model), file, common.settings.max_side)
     return result.channels_plot, result.histogram_plot, result.summary
@@ -26,7 +26,7 @@ def on_channels(file, model=None):
 def build(page):
     with gr.Row():
         with gr.Column(scale=1):
-            picture, button = common.picture_and_button("Show channels")
+            picture, button = widgets.picture_and_button("Show channels")
         with gr.Column(scale=2):
             histogram_plot = gr.Plot(label="Latent values against N(0, 1)", show_label=False)
             summary = gr.JSON(label="Summary", elem_id="channels-summary")

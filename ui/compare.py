@@ -3,8 +3,8 @@
 import gradio as gr
 
 from latent_lab.checks import MAX_SEED
-from latent_lab.compare import CompareResult, compare_stream
-from ui import common
+from latent_lab.photos.compare import CompareResult, compare_stream
+from ui import answers, common, errors, widgets
 
 TITLE, VIEW, ELEM_ID = "AE vs VAE", "compare", "tab-compare"
 
@@ -21,9 +21,9 @@ short vector for the whole picture.
 """
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_compare(file_a, file_b, steps, seed):
     """Streams: each model's row appears as soon as it is decoded."""
     named = [(name, common.vae(name)[0]) for name in common.settings.vae_choices()]
@@ -37,14 +37,14 @@ def on_compare(file_a, file_b, steps, seed):
 def build(page):
     gr.Markdown(HELP)
     with gr.Row():
-        picture_a = common.image_input("Picture A")
-        picture_b = common.image_input("Picture B")
+        picture_a = widgets.image_input("Picture A")
+        picture_b = widgets.image_input("Picture B")
         with gr.Column():
             steps = gr.Slider(2, 16, value=8, step=1, label="Frames")
             seed = gr.Number(0, label="Seed for the prior's z", precision=0, minimum=0, maximum=MAX_SEED)
             button = gr.Button("Compare the models", variant="primary")
     gr.Examples(common.EXAMPLE_PAIRS, inputs=[picture_a, picture_b])
-    rows, plot, summary = common.rows_plot_summary(
+    rows, plot, summary = widgets.rows_plot_summary(
         "Per model: the path from A to B, then decodes of random z ~ N(0, I)", "Smoothness of each path",
         "compare-rows", summary_id="compare-summary")
     button.click(on_compare, [picture_a, picture_b, steps, seed], [rows, plot, summary], api_name="compare")

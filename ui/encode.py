@@ -2,8 +2,8 @@
 
 import gradio as gr
 
-from latent_lab.encode import encode_view
-from ui import common
+from latent_lab.photos.encode import encode_view
+from ui import answers, common, errors, widgets
 
 TITLE, VIEW, ELEM_ID = "Encode", "encode", "tab-encode"
 
@@ -16,9 +16,9 @@ Where σ is small the encoder is sure; where it is large, many latents would do.
 """
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_encode(file, model=None):
     result = encode_view(*common.vae(model), file, common.settings.max_side)
     return result.reconstruction, result.posterior_plot, result.summary
@@ -27,7 +27,7 @@ def on_encode(file, model=None):
 def build(page):
     with gr.Row():
         with gr.Column(scale=1):
-            picture, button = common.picture_and_button("Encode")
+            picture, button = widgets.picture_and_button("Encode")
         with gr.Column(scale=1):
             reconstruction = gr.Image(label="Reconstruction (decoded μ)", height=300, interactive=False, format="png",
                                       elem_id="reconstruction")

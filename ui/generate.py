@@ -5,12 +5,12 @@ import random
 
 import gradio as gr
 
-from latent_lab import generate, latent_walk, plots
-from latent_lab.anatomy import anatomy
+from latent_lab import plots
+from latent_lab.diffusion import generate, latent_walk
+from latent_lab.diffusion.anatomy import anatomy
 from latent_lab.checks import MAX_SEED, model_name
-from latent_lab.schedulers import MAX_SCHEDULERS, compare_schedulers
-from ui import common
-from ui.interpolate import write_gif, write_video
+from latent_lab.diffusion.schedulers import MAX_SCHEDULERS, compare_schedulers
+from ui import answers, common, errors, files, widgets
 
 TITLE, VIEW, ELEM_ID = "Generate", "generate", "tab-generate"
 
@@ -60,7 +60,7 @@ def random_seed():
     return random.randint(0, 2**31 - 1)
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
 def on_generate(prompt, negative_prompt, scheduler, steps, guidance_scale, seed, progress=gr.Progress()):
     request = generate.Request(prompt, negative_prompt, scheduler, steps, guidance_scale, seed)
@@ -72,7 +72,7 @@ def on_generate(prompt, negative_prompt, scheduler, steps, guidance_scale, seed,
             yield picture, extra
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
 def on_latent_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale, progress=gr.Progress()):
     request = latent_walk.WalkRequest(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale)
@@ -84,12 +84,12 @@ def on_latent_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps,
             yield list(pictures), None, None, None, {"status": f"frame {len(pictures)} of {int(frames)}"}
         else:
             figure = plots.path_change_figure({"diffusion walk": extra["step_change"]})
-            yield value, write_gif(value), write_video(value), figure, extra
+            yield value, files.write_gif(value), files.write_video(value), figure, extra
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_vae_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale):
     """The walk's two end pictures (what Generate makes for each), walked through the VAE's latents."""
     request = latent_walk.WalkRequest(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale)
@@ -100,29 +100,29 @@ def on_vae_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, gu
     return pictures, figure, summary
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_prior_vs_diffusion(prompt, seed, scheduler, steps, guidance_scale):
     prior, diffusion, summary = latent_walk.prior_vs_diffusion(common.pipe(), prompt, seed, scheduler, steps,
                                                                guidance_scale, model_name(common.settings.pipeline))
     return prior, diffusion, summary
 
 
-@common.friendly
+@errors.friendly
 def on_schedulers():
     names = list(generate.scheduler_classes(common.pipe()))
     return gr.Dropdown(choices=names, value=generate.default_scheduler(common.pipe())), {"schedulers": names}
 
 
-@common.friendly
+@errors.friendly
 def on_scheduler_choices():
     names = list(generate.scheduler_classes(common.pipe()))
     preferred = [name for name in ("DDIMScheduler", "EulerDiscreteScheduler", "DPMSolverMultistepScheduler") if name in names]
     return gr.Dropdown(choices=names, value=preferred or names[:3])
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
 def on_compare_schedulers(prompt, names, steps, guidance_scale, seed):
     result = compare_schedulers(common.pipe(), prompt, names, steps, guidance_scale, seed,
@@ -130,7 +130,7 @@ def on_compare_schedulers(prompt, names, steps, guidance_scale, seed):
     return result.gallery, result.summary
 
 
-@common.friendly
+@errors.friendly
 def on_anatomy():
     return anatomy(common.pipe())
 
@@ -167,6 +167,17 @@ def build(page):
                     [page.shared["encode.picture"], page.tabs], api_visibility="private")
     to_interpolate.click(lambda picture: (picture, gr.Tabs(selected="interpolate")), generated,
                          [page.shared["interpolate.picture_a"], page.tabs], api_visibility="private")
+    settings = dict(prompt=prompt, negative_prompt=negative_prompt, scheduler=scheduler, steps=steps,
+                    guidance_scale=guidance_scale, seed=seed)
+    build_scheduler_grid(page, settings)
+    build_walks(settings)
+    build_prior_and_anatomy(settings)
+    return settings
+
+
+def build_scheduler_grid(page, settings):
+    """Same prompt and seed, several schedulers; the dropdowns fill when the tab opens."""
+    prompt, steps, guidance_scale, seed = (settings[k] for k in ("prompt", "steps", "guidance_scale", "seed"))
     with gr.Accordion("Same prompt and seed, several schedulers", open=False):
         chosen = gr.Dropdown(label=f"Schedulers to compare (up to {MAX_SCHEDULERS})", choices=[], multiselect=True,
                              max_choices=MAX_SCHEDULERS, allow_custom_value=True)
@@ -176,6 +187,14 @@ def build(page):
         grid_summary = gr.JSON(label="Summary", elem_id="schedulers-summary")
     grid_button.click(on_compare_schedulers, [prompt, chosen, steps, guidance_scale, seed], [grid, grid_summary],
                       api_name="compare_schedulers")
+    # The pipeline loads when the tab is first opened; a missing model is told there.
+    page.tab.select(on_schedulers, None, [settings["scheduler"], gr.JSON(visible=False)], api_name="schedulers")
+    page.tab.select(on_scheduler_choices, None, chosen, api_visibility="private")
+
+
+def build_walks(settings):
+    """The walk between two prompts through the diffusion, and the same ends through the VAE."""
+    scheduler, steps, guidance_scale = settings["scheduler"], settings["steps"], settings["guidance_scale"]
     with gr.Accordion("Walk between two prompts: the diffusion's noise and prompt, beside the VAE's latents",
                       open=False):
         gr.Markdown(WALK_HELP)
@@ -189,7 +208,7 @@ def build(page):
             seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=MAX_SEED)
             walk_frames = gr.Slider(latent_walk.MIN_FRAMES, latent_walk.MAX_FRAMES, value=8, step=1, label="Frames")
             walk_button = gr.Button("Walk", variant="primary")
-        walk_outputs = common.frames_animation_plot("The diffusion walk: every frame denoised", "Change per step",
+        walk_outputs = widgets.frames_animation_plot("The diffusion walk: every frame denoised", "Change per step",
                                                     "walk-frames", "walk-summary")
         vae_button = gr.Button("Walk the same two ends through the VAE's latents", variant="secondary")
         vae_gallery = gr.Gallery(label="The VAE-latent walk of the same two pictures", columns=8, height="auto",
@@ -200,6 +219,12 @@ def build(page):
     walk_inputs = [prompt_a, prompt_b, seed_a, seed_b, walk_frames, scheduler, steps, guidance_scale]
     walk_button.click(on_latent_walk, walk_inputs, walk_outputs, api_name="latent_walk")
     vae_button.click(on_vae_walk, walk_inputs, [vae_gallery, vae_plot, vae_summary], api_name="vae_walk")
+
+
+def build_prior_and_anatomy(settings):
+    """The starting noise decoded by the VAE beside the diffusion's picture, and the pipeline's parts."""
+    prompt, seed, scheduler, steps, guidance_scale = (settings[k] for k in
+                                                      ("prompt", "seed", "scheduler", "steps", "guidance_scale"))
     with gr.Accordion("Why a diffusion model? Decode its starting noise directly", open=False):
         gr.Markdown(PRIOR_HELP)
         prior_button = gr.Button("Decode z ~ N(0, I) with the VAE, beside the diffusion model's picture",
@@ -217,8 +242,3 @@ def build(page):
         anatomy_button = gr.Button("Show its parts", variant="secondary")
         anatomy_summary = gr.JSON(label="Components", elem_id="anatomy")
     anatomy_button.click(on_anatomy, None, anatomy_summary, api_name="anatomy")
-    # The pipeline loads when the tab is first opened; a missing model is told there.
-    page.tab.select(on_schedulers, None, [scheduler, gr.JSON(visible=False)], api_name="schedulers")
-    page.tab.select(on_scheduler_choices, None, chosen, api_visibility="private")
-    return dict(prompt=prompt, negative_prompt=negative_prompt, scheduler=scheduler, steps=steps,
-                guidance_scale=guidance_scale, seed=seed)

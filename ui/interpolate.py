@@ -3,10 +3,9 @@ ways (lerp, slerp and a pixel crossfade), and the walk as an MP4."""
 
 import gradio as gr
 
-from latent_lab.export import save_gif, save_mp4
-from latent_lab.interpolate import (InterpolateResult, ThreeWaysResult, interpolate_stream, interpolate_view,
+from latent_lab.photos.interpolate import (InterpolateResult, ThreeWaysResult, interpolate_stream, interpolate_view,
                                     three_ways_stream)
-from ui import common
+from ui import answers, common, errors, files, widgets
 
 TITLE, VIEW, ELEM_ID = "Interpolate", "interpolate", "tab-interpolate"
 
@@ -32,37 +31,29 @@ latents and decode each point. Compare the rows: on this spatial latent they are
 """
 
 
-def write_gif(pictures):
-    return common.write_file(lambda path: save_gif(pictures, path, format="GIF"), "path", ".gif")
-
-
-def write_video(pictures):
-    return common.write_file(lambda path: save_mp4(pictures, path), "path", ".mp4")
-
-
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_interpolate(file_a, file_b, steps, method, model=None):
     """Streams: each frame appears as soon as it is decoded."""
     for item in interpolate_stream(*common.vae(model), file_a, file_b, steps, method, common.settings.max_side):
         if isinstance(item, InterpolateResult):
-            yield item.frames, write_gif(item.frames), item.norm_plot, item.summary
+            yield item.frames, files.write_gif(item.frames), item.norm_plot, item.summary
         else:
             yield item, None, None, {"status": f"{len(item)} of {int(steps)} frames decoded"}
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_interpolate_video(file_a, file_b, steps, method, model=None):
     result = interpolate_view(*common.vae(model), file_a, file_b, steps, method, common.settings.max_side)
-    return write_video(result.frames)
+    return files.write_video(result.frames)
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_three_ways(file_a, file_b, steps, model=None):
     """Streams: the crossfade's row first (it needs no model), then lerp's and slerp's."""
     for item in three_ways_stream(*common.vae(model), file_a, file_b, steps, common.settings.max_side):
@@ -74,8 +65,8 @@ def on_three_ways(file_a, file_b, steps, model=None):
 
 def build(page):
     with gr.Row():
-        image_a = common.image_input("Picture A")
-        image_b = common.image_input("Picture B")
+        image_a = widgets.image_input("Picture A")
+        image_b = widgets.image_input("Picture B")
         with gr.Column():
             steps = gr.Slider(2, 32, value=8, step=1, label="Frames")
             method = gr.Radio(["lerp", "slerp"], value="slerp", label="Path")
@@ -98,7 +89,7 @@ def build(page):
     with gr.Accordion("Three ways from A to B: lerp, slerp and a pixel crossfade", open=False):
         gr.Markdown(THREE_WAYS_HELP)
         three_ways_button = gr.Button("Compare the three ways", variant="secondary")
-        rows, plot, three_summary = common.rows_plot_summary("Each way from A to B", "‖z‖ along each way", "three-ways")
+        rows, plot, three_summary = widgets.rows_plot_summary("Each way from A to B", "‖z‖ along each way", "three-ways")
     three_ways_button.click(on_three_ways, [image_a, image_b, steps, page.model], [rows, plot, three_summary],
                             api_name="three_ways")
     page.shared["interpolate.picture_a"] = image_a

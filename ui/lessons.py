@@ -9,7 +9,7 @@ import gradio as gr
 
 from latent_lab import imaging, lessons
 from latent_lab.checks import InputError, check_number, shorten
-from ui import common
+from ui import common, errors, files, widgets
 
 HELP = """
 A **lesson file** keeps one tab's demo: its pictures, seeds and settings, and the model. Save it before class,
@@ -57,7 +57,7 @@ def check_value(component, name, value):
 
 def check_settings(fields, view, settings):
     """Every setting of a lesson for `view`, checked against the widget it fills."""
-    known = {name for name, component in fields[view].items() if not isinstance(component, common.ImageFile)}
+    known = {name for name, component in fields[view].items() if not isinstance(component, widgets.ImageFile)}
     unknown = sorted(set(settings) - known - {"model"})
     if unknown:
         raise InputError(f"This lesson has settings the {view} tab does not have: {shorten(unknown, 80)}. "
@@ -66,22 +66,22 @@ def check_settings(fields, view, settings):
             for name, value in settings.items()}
 
 
-@common.friendly
+@errors.friendly
 def on_save_lesson(fields, view, model, *values):
     """The open tab's inputs (pictures included) as one lesson file. `values` are every tab's
     inputs, in the order of `fields` ({view: {name: component}})."""
     inputs = [(v, name, component) for v, named in fields.items() for name, component in named.items()]
     chosen = [(name, component, value) for (v, name, component), value in zip(inputs, values) if v == view]
     pictures = {name: imaging.load_image(value) for name, component, value in chosen
-                if isinstance(component, common.ImageFile) and value}
-    lesson_settings = {name: value for name, component, value in chosen if not isinstance(component, common.ImageFile)}
+                if isinstance(component, widgets.ImageFile) and value}
+    lesson_settings = {name: value for name, component, value in chosen if not isinstance(component, widgets.ImageFile)}
     if view not in ("generate", "digits"):
         lesson_settings["model"] = model
     text = lessons.save_lesson(view, lesson_settings, pictures, tuple(fields))
-    return common.write_text(text, f"lesson-{view}"), f"Saved the **{view}** tab's settings and {len(pictures)} picture(s)."
+    return files.write_text(text, f"lesson-{view}"), f"Saved the **{view}** tab's settings and {len(pictures)} picture(s)."
 
 
-@common.friendly
+@errors.friendly
 def on_open_lesson(fields, titles, data):
     """Fill the lesson's tab with its settings and pictures, and open that tab."""
     layout = [(view, name) for view, named in fields.items() for name in named]
@@ -94,8 +94,8 @@ def on_open_lesson(fields, titles, data):
     for v, name in layout:
         if v != view:
             updates.append(gr.update())
-        elif isinstance(fields[v][name], common.ImageFile):
-            updates.append(common.write_picture(pictures[name]) if name in pictures else None)
+        elif isinstance(fields[v][name], widgets.ImageFile):
+            updates.append(files.write_picture(pictures[name]) if name in pictures else None)
         else:
             updates.append(settings.get(name, gr.update()))
     model = settings.get("model", gr.update())

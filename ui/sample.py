@@ -3,8 +3,8 @@
 import gradio as gr
 
 from latent_lab.checks import MAX_SEED
-from latent_lab.sample import SampleResult, sample_stream
-from ui import common
+from latent_lab.photos.sample import SampleResult, sample_stream
+from ui import answers, common, errors, widgets
 
 TITLE, VIEW, ELEM_ID = "Sample", "sample", "tab-sample"
 
@@ -19,9 +19,9 @@ same until you raise the σ-scale. The same seed always gives the same samples. 
 """
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_sample(file, n_samples, sigma_scale, seed, model=None):
     """Streams: each sample appears as soon as it is decoded."""
     for item in sample_stream(*common.vae(model), file, n_samples, sigma_scale, seed, common.settings.max_side):
@@ -34,7 +34,7 @@ def on_sample(file, n_samples, sigma_scale, seed, model=None):
 def build(page):
     with gr.Row():
         with gr.Column(scale=1):
-            picture = common.image_input("Your picture")
+            picture = widgets.image_input("Your picture")
             n_samples = gr.Slider(1, 16, value=8, step=1, label="Number of samples")
             sigma_scale = gr.Slider(0, 10, value=1, step=0.1, label="σ-scale (0 = always μ)")
             seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)

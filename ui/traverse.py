@@ -3,9 +3,8 @@
 import gradio as gr
 
 from latent_lab.checks import InputError, shorten
-from latent_lab.traverse import TraverseResult, traverse_stream
-from ui import common
-from ui.interpolate import write_gif, write_video
+from latent_lab.photos.traverse import TraverseResult, traverse_stream
+from ui import answers, common, errors, files, widgets
 
 TITLE, VIEW, ELEM_ID = "Traverse", "traverse", "tab-traverse"
 
@@ -37,15 +36,15 @@ def channel_slider(model=None):
     return gr.Slider(0, channels - 1, step=1, label=f"Latent channel (this VAE has {channels})")
 
 
-@common.friendly
+@errors.friendly
 @common.gpu
-@common.remembered
+@answers.remembered
 def on_traverse(file, channel, low, high, steps, unit, region, model=None):
     """Streams: the frames appear as they are decoded."""
     for item in traverse_stream(*common.vae(model), file, channel, low, high, steps, unit, parse_region(region),
                                 common.settings.max_side):
         if isinstance(item, TraverseResult):
-            yield item.frames, write_gif(item.frames), write_video(item.frames), item.change_plot, item.summary
+            yield item.frames, files.write_gif(item.frames), files.write_video(item.frames), item.change_plot, item.summary
         else:
             yield item, None, None, None, {"status": f"{len(item)} of {int(steps)} frames decoded"}
 
@@ -54,7 +53,7 @@ def build(page):
     gr.Markdown(HELP)
     with gr.Row():
         with gr.Column(scale=1):
-            picture = common.image_input("Your picture")
+            picture = widgets.image_input("Your picture")
             gr.Examples(common.EXAMPLE_IMAGES, inputs=picture)
         with gr.Column(scale=1):
             channel = channel_slider()
@@ -67,7 +66,7 @@ def build(page):
             region = gr.Textbox(label="Only these cells (optional): top, left, bottom, right",
                                 placeholder="e.g. 0, 0, 16, 16 (empty: the whole channel)")
             button = gr.Button("Traverse", variant="primary")
-    outputs = common.frames_animation_plot("Decodes along the channel", "Change from the reconstruction",
+    outputs = widgets.frames_animation_plot("Decodes along the channel", "Change from the reconstruction",
                                            "traverse-frames", "traverse-summary")
     button.click(on_traverse, [picture, channel, low, high, steps, unit, region, page.model], outputs,
                  api_name="traverse")

@@ -13,7 +13,6 @@ import numpy as np
 import torch
 from PIL import ImageDraw
 
-from latent_lab import plots
 from latent_lab.checks import InputError, check_number, round_summary, shorten
 from latent_lab.digits import classifier, latents, pictures
 from latent_lab.digits.models import check_name, load, names
@@ -156,17 +155,6 @@ def mark(picture, plane, mu, sigma=None):
         for k in (1, 2):
             _ellipse(draw, plane, mu, (k * sigma[0], k * sigma[1]), SIGMA_COLOUR, 3)
     return picture
-
-
-def map_figure(view):
-    """A MapView's maps side by side with axes in latent units: a matplotlib Figure."""
-    figure = plots.new_figure(5.2 * len(view.pictures), 5.4)
-    for ax, name in zip(figure.subplots(1, len(view.pictures), squeeze=False)[0], view.pictures):
-        ax.imshow(view.pictures[name], extent=view.planes[name].span, interpolation="nearest")
-        ax.set_title(f"{name}: {view.summary[name]['clear_share']:.0%} of cells are clear digits", fontsize=10)
-        ax.set_xlabel("z1")
-        ax.set_ylabel("z2")
-    return figure
 
 
 def decode_point(name, z1, z2):

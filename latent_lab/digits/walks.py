@@ -8,7 +8,7 @@ from latent_lab.checks import check_number, round_summary
 from latent_lab.digits import classifier, latents, pictures
 from latent_lab.digits.models import load, names
 from latent_lab.digits.samples import check_ink
-from latent_lab.interpolate import lerp, slerp
+from latent_lab.paths import lerp, slerp
 
 METHODS = {"lerp": lerp, "slerp": slerp}
 MIN_STEPS, MAX_STEPS = 3, 16

@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 from scipy import ndimage
 
-from latent_lab import generate
+from latent_lab.diffusion import generate
 from latent_lab.config import EMBEDDED_PIPELINE
 from latent_lab.models import load_pipeline
 from latent_lab.training.scenes import COLOURS, COUNT_WORDS, POSITIONS, SHAPES, SIZES, Scene

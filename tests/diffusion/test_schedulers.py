@@ -1,11 +1,11 @@
-"""latent_lab/schedulers.py on a tiny pipeline: one picture per scheduler."""
+"""latent_lab/diffusion/schedulers.py on a tiny pipeline: one picture per scheduler."""
 
 import json
 
 import numpy as np
 import pytest
 
-from latent_lab import schedulers
+from latent_lab.diffusion import schedulers
 from latent_lab.checks import InputError
 from tests.conftest import pixels
 

@@ -4,11 +4,12 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from latent_lab import generate, imaging, latent_walk, models, vae as vae_ops
+from latent_lab import imaging, models, vae as vae_ops
+from latent_lab.diffusion import generate, latent_walk
 from latent_lab.cache import posteriors
 from latent_lab.checks import InputError
-from latent_lab.generate import Request
-from latent_lab.latent_walk import WalkRequest
+from latent_lab.diffusion.generate import Request
+from latent_lab.diffusion.latent_walk import WalkRequest
 from tests.conftest import photo_like
 
 WALK = dict(prompt_a="a red circle", prompt_b="a blue square", seed_a=3, seed_b=11, frames=5, steps=3)

@@ -1,13 +1,14 @@
-"""latent_lab/interpolate.py: lerp and slerp, and the walks between two pictures on a tiny VAE."""
+"""latent_lab/paths.py (lerp and slerp) and latent_lab/photos/interpolate.py (the walks) between two pictures on a tiny VAE."""
 
 import numpy as np
 import pytest
 import torch
 
-from latent_lab import cache, encode, imaging, interpolate
+from latent_lab import cache, imaging
+from latent_lab.photos import encode, interpolate
 from latent_lab.checks import InputError
 from latent_lab.imaging import ImageError
-from latent_lab.interpolate import frames, lerp, slerp
+from latent_lab.paths import frames, lerp, slerp
 from tests.conftest import SOURCE, close, pixels
 
 

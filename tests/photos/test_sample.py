@@ -1,9 +1,9 @@
-"""latent_lab/sample.py on a tiny VAE: seeded samples, their spread, refusals."""
+"""latent_lab/photos/sample.py on a tiny VAE: seeded samples, their spread, refusals."""
 
 import numpy as np
 import pytest
 
-from latent_lab import sample
+from latent_lab.photos import sample
 from latent_lab.checks import InputError
 from tests.conftest import SOURCE
 

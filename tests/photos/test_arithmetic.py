@@ -1,9 +1,9 @@
-"""latent_lab/arithmetic.py on a tiny VAE: the identities of latent arithmetic."""
+"""latent_lab/photos/arithmetic.py on a tiny VAE: the identities of latent arithmetic."""
 
 import numpy as np
 import pytest
 
-from latent_lab import arithmetic
+from latent_lab.photos import arithmetic
 from latent_lab.checks import InputError
 from tests.conftest import SOURCE, pixels
 

@@ -1,9 +1,10 @@
-"""latent_lab/compare.py: the photo family side by side."""
+"""latent_lab/photos/compare.py: the photo family side by side."""
 
 import numpy as np
 import pytest
 
-from latent_lab import compare
+from latent_lab import paths
+from latent_lab.photos import compare
 from latent_lab.checks import InputError
 
 
@@ -33,4 +34,4 @@ def test_path_changes_measure_consecutive_frames():
     import torch
 
     frames = torch.stack([torch.full((3, 4, 4), v) for v in (-1.0, -0.5, 0.5, 1.0)])
-    assert compare.path_changes(frames) == pytest.approx([63.75, 127.5, 63.75])
+    assert paths.path_changes(frames) == pytest.approx([63.75, 127.5, 63.75])

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from latent_lab import imaging, plots, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import MAX_SEED, check_number, model_name, round_summary
-from latent_lab.encode import _no_sigma_note
+from latent_lab.photos.encode import no_sigma_note
 from latent_lab.streams import decoded, last
 
 
@@ -55,7 +55,7 @@ def sample_stream(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_s
         "model": model_name(source),
     }
     if not posterior.has_sigma:
-        summary["note"] = _no_sigma_note(posterior)
+        summary["note"] = no_sigma_note(posterior)
     elif sigma_scale == 0:
         summary["note"] = "With σ-scale 0 every sample is z = μ, so all of them decode to the reconstruction."
     elif summary["difference_mean"] < TINY_DIFFERENCE:

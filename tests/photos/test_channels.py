@@ -1,8 +1,9 @@
-"""latent_lab/channels.py on a tiny VAE."""
+"""latent_lab/photos/channels.py on a tiny VAE."""
 
 import pytest
 
-from latent_lab import cache, channels
+from latent_lab import cache
+from latent_lab.photos import channels
 from tests.conftest import SOURCE
 
 

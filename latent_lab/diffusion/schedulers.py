@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from latent_lab import generate
+from latent_lab.diffusion import generate
 from latent_lab.checks import InputError
 
 

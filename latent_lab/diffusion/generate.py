@@ -7,7 +7,6 @@ the loaded pipeline is never changed by a request.
 
 from dataclasses import dataclass
 from functools import cache
-import queue
 import threading
 import time
 
@@ -15,6 +14,7 @@ import torch
 
 from latent_lab import imaging, models, vae as vae_ops
 from latent_lab.checks import MAX_SEED, InputError, check_number
+from latent_lab.streams import in_worker
 
 PREFERRED_DEFAULTS = ("DPMSolverMultistepScheduler", "EulerDiscreteScheduler", "DDIMScheduler")
 MAX_STEPS = 100
@@ -29,6 +29,10 @@ _run_lock = threading.Lock()
 
 class GenerationError(RuntimeError):
     """The pipeline could not finish a request; the message says what to try instead."""
+
+
+class Stopped(Exception):
+    """Raised inside the pipeline's step callback when the request's client has gone."""
 
 
 @dataclass(frozen=True)
@@ -134,53 +138,49 @@ def _preview_scale(scheduler, step):
 
 def stream(pipe, request, model_name, preview_every=4):
     """Run one request, yielding ("preview", picture, step) while it denoises and finally
-    ("done", picture, summary). The pipeline runs in a worker thread; errors come through."""
+    ("done", picture, summary). The pipeline runs in a worker thread; errors come through, and
+    closing the generator (the client left) stops the denoising at the next step."""
     request = check_request(pipe, request)
     notes = prompt_notes(pipe, request)
     # 1. A per-request pipeline object: shared weights, its own scheduler and generator.
     job_pipe = type(pipe).from_pipe(pipe, scheduler=fresh_scheduler(pipe, request.scheduler))
     job_pipe.set_progress_bar_config(disable=True)
     generator = torch.Generator("cpu").manual_seed(request.seed)
-    events = queue.Queue()
 
-    # 2. Decode the current latents every few steps, so students watch noise become a picture.
-    def on_step_end(running_pipe, step, timestep, tensors):
-        if preview_every and (step + 1) % preview_every == 0 and step + 1 < request.steps:
-            latents = tensors["latents"][:1] * _preview_scale(running_pipe.scheduler, step)
-            picture = vae_ops.decode(running_pipe.vae, latents.float())  # the app's decoder path: bf16 where fast
-            events.put(("preview", imaging.to_pil(picture[0]), step + 1))
-        return tensors
+    def work(emit, stopped):
+        # 2. Decode the current latents every few steps, so students watch noise become a picture.
+        def on_step_end(running_pipe, step, timestep, tensors):
+            if stopped.is_set():
+                raise Stopped
+            if preview_every and (step + 1) % preview_every == 0 and step + 1 < request.steps:
+                latents = tensors["latents"][:1] * _preview_scale(running_pipe.scheduler, step)
+                picture = vae_ops.decode(running_pipe.vae, latents.float())  # the app's decoder path: bf16 where fast
+                emit(("preview", imaging.to_pil(picture[0]), step + 1))
+            return tensors
 
-    def work():
+        # 3. Denoise, one request at a time (the tokenizer is shared).
+        started = time.perf_counter()
+        cells = request.width * request.height // pipe.vae_scale_factor ** 2
         try:
-            started = time.perf_counter()
-            cells = request.width * request.height // pipe.vae_scale_factor ** 2
             with _run_lock, torch.inference_mode(), models.threads_for(cells):
                 output = job_pipe(
                     prompt=request.prompt, negative_prompt=request.negative_prompt or None,
                     num_inference_steps=request.steps, guidance_scale=request.guidance_scale,
                     width=request.width, height=request.height, generator=generator,
                     callback_on_step_end=on_step_end, output_type="pil")
-            seconds = time.perf_counter() - started
-            summary = {"scheduler": request.scheduler, "steps": request.steps, "seed": request.seed,
-                       "guidance_scale": request.guidance_scale, "model": model_name, "seconds": round(seconds, 3),
-                       "width": request.width, "height": request.height}
-            if notes:
-                summary["notes"] = notes
-            events.put(("done", output.images[0], summary))
-        except Exception as error:  # handed to the caller's thread, which raises it
-            events.put(("error", GenerationError(
-                f"The {request.scheduler} scheduler could not run {request.steps} steps ({error}). "
-                f"Try more steps or another scheduler."), error))
-
-    threading.Thread(target=work, daemon=True).start()
-    while True:
-        kind, value, extra = events.get()
-        if kind == "error":
-            raise value from extra
-        yield kind, value, extra
-        if kind == "done":
+        except Stopped:
             return
+        except Exception as error:
+            raise GenerationError(f"The {request.scheduler} scheduler could not run {request.steps} steps. "
+                                  f"Try more steps or another scheduler.") from error
+        summary = {"scheduler": request.scheduler, "steps": request.steps, "seed": request.seed,
+                   "guidance_scale": request.guidance_scale, "model": model_name,
+                   "seconds": round(time.perf_counter() - started, 3), "width": request.width, "height": request.height}
+        if notes:
+            summary["notes"] = notes
+        emit(("done", output.images[0], summary))
+
+    yield from in_worker(work)
 
 
 def generate(pipe, request, model_name="model"):

@@ -5,18 +5,13 @@ from dataclasses import dataclass
 
 import torch
 
-from latent_lab import imaging, interpolate, plots, vae as vae_ops
+from latent_lab import imaging, paths, plots, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import MAX_SEED, check_number, round_summary
 from latent_lab.streams import last
 
 
 PRIOR_SAMPLES = 4
-
-
-def path_changes(pictures):
-    """Mean absolute pixel change (grey levels, 0-255) between consecutive frames (N, 3, H, W)."""
-    return ((pictures[1:] - pictures[:-1]).abs() * 127.5).mean(dim=(1, 2, 3)).tolist()
 
 
 @dataclass
@@ -42,12 +37,12 @@ def compare_stream(named_vaes, file_a, file_b, steps=6, seed=0, max_side=256):
         image_a = prepare(vae, file_a, max_side)
         image_b = prepare(vae, file_b, max_side, size=image_a.size)
         posterior_a, posterior_b = posteriors.get(vae, image_a), posteriors.get(vae, image_b)
-        path = interpolate.frames(posterior_a.mean[0], posterior_b.mean[0], steps, "lerp")
+        path = paths.frames(posterior_a.mean[0], posterior_b.mean[0], steps, "lerp")
         generator = torch.Generator().manual_seed(seed)
         prior = torch.randn((PRIOR_SAMPLES, *path.shape[1:]), generator=generator)
         pictures = vae_ops.decode(vae, torch.cat([path, prior]))
         frames = pictures[:steps]
-        changes[name] = path_changes(frames)
+        changes[name] = paths.path_changes(frames)
         mean_change, max_change = sum(changes[name]) / len(changes[name]), max(changes[name])
         report = {
             "model": name,
@@ -57,7 +52,7 @@ def compare_stream(named_vaes, file_a, file_b, steps=6, seed=0, max_side=256):
             "mean_step_change": mean_change,
             "max_step_change": max_change,
             "max_over_mean": max_change / mean_change if mean_change > 0 else 1.0,
-            "crossfade_psnr_db": interpolate.crossfade_distance(frames),  # each frame's distance to a pixel crossfade
+            "crossfade_psnr_db": paths.crossfade_distance(frames),  # each frame's distance to a pixel crossfade
         }
         models.append(round_summary(report))
         caption = (f"{name}: A → B (first frame {report['psnr_db']:.1f} dB from A; biggest step "

@@ -1,9 +1,9 @@
-"""latent_lab/traverse.py on a tiny VAE: one channel pushed, everywhere or in a box."""
+"""latent_lab/photos/traverse.py on a tiny VAE: one channel pushed, everywhere or in a box."""
 
 import numpy as np
 import pytest
 
-from latent_lab import encode, traverse
+from latent_lab.photos import encode, traverse
 from latent_lab.checks import InputError
 from tests.conftest import SOURCE, close, pixels
 

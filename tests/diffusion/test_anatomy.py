@@ -1,11 +1,11 @@
-"""latent_lab/anatomy.py on a tiny pipeline: its parts as plain JSON."""
+"""latent_lab/diffusion/anatomy.py on a tiny pipeline: its parts as plain JSON."""
 
 import json
 
 import numpy as np
 import torch
 
-from latent_lab import anatomy
+from latent_lab.diffusion import anatomy
 
 
 def test_anatomy_lists_the_parts_as_json(pipe):

@@ -1,8 +1,8 @@
-"""latent_lab/encode.py on a tiny VAE: the summary's contract keys and values."""
+"""latent_lab/photos/encode.py on a tiny VAE: the summary's contract keys and values."""
 
 import math
 
-from latent_lab import encode
+from latent_lab.photos import encode
 from tests.conftest import SOURCE
 
 

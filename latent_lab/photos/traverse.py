@@ -9,7 +9,7 @@ import torch
 from latent_lab import imaging, plots
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import InputError, check_number, model_name, round_summary
-from latent_lab.sample import TINY_DIFFERENCE
+from latent_lab.photos.sample import TINY_DIFFERENCE
 from latent_lab.streams import decoded, last
 
 MAX_OFFSET = 10.0  # traversal offsets, in σ or in spreads

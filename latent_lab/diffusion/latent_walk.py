@@ -10,19 +10,18 @@ show it: the PSNR of every frame against the crossfade of the two ends.
 from dataclasses import dataclass
 from functools import cache
 import inspect
-import queue
-import threading
 import time
 
 import numpy as np
 import torch
 from diffusers.utils.torch_utils import randn_tensor
 
-from latent_lab import generate, imaging, interpolate, models, plots
-from latent_lab import vae as vae_ops
+from latent_lab import imaging, models, paths, plots, vae as vae_ops
 from latent_lab.cache import posteriors
 from latent_lab.checks import InputError, check_number, round_summary
-from latent_lab.compare import path_changes
+from latent_lab.diffusion import generate
+from latent_lab.streams import in_worker
+
 
 MIN_FRAMES, MAX_FRAMES = 2, 32
 # Middle frames denoised in one pipeline call. Measured on the embedded pipeline (128x128, 20 steps,
@@ -71,20 +70,30 @@ def _embed(pipe, prompt):
         return pipe.encode_prompt(prompt, pipe._execution_device, 1, True)
 
 
-def _denoise(pipe, end, latents, embeddings, unconditional, generators):
+def _denoise(pipe, end, latents, embeddings, unconditional, generators, stopped):
     """Denoise a batch of starting latents (B, 4, h, w) with prompt embeddings (B, 77, D) in one
-    pipeline call, with a fresh scheduler; B pictures. Call it holding generate._run_lock."""
+    pipeline call, with a fresh scheduler; B pictures. Raises generate.Stopped at the next step
+    once `stopped` is set. Call it holding generate._run_lock."""
     job_pipe = type(pipe).from_pipe(pipe, scheduler=generate.fresh_scheduler(pipe, end.scheduler))
     job_pipe.set_progress_bar_config(disable=True)
+
+    def on_step_end(running_pipe, step, timestep, tensors):
+        if stopped.is_set():
+            raise generate.Stopped
+        return tensors
+
     try:
         with torch.inference_mode():
             return job_pipe(
                 prompt_embeds=embeddings, negative_prompt_embeds=unconditional.repeat(len(latents), 1, 1),
                 latents=latents, num_inference_steps=end.steps, guidance_scale=end.guidance_scale,
-                width=end.width, height=end.height, generator=generators, output_type="pil").images
+                width=end.width, height=end.height, generator=generators, callback_on_step_end=on_step_end,
+                output_type="pil").images
+    except generate.Stopped:
+        raise
     except Exception as error:
-        raise generate.GenerationError(f"The {end.scheduler} scheduler could not run {end.steps} steps "
-                                       f"({error}). Try more steps or another scheduler.") from error
+        raise generate.GenerationError(f"The {end.scheduler} scheduler could not run {end.steps} steps. "
+                                       f"Try more steps or another scheduler.") from error
 
 
 @cache
@@ -107,7 +116,7 @@ def draws_step_noise(pipe, name):
 
 def _change_summary(pictures):
     """step_change (grey levels between consecutive frames) and its max over its mean (1: even pace)."""
-    changes = path_changes(pictures)
+    changes = paths.path_changes(pictures)
     mean_change = sum(changes) / len(changes)
     return {"step_change": changes, "max_over_mean": max(changes) / mean_change if mean_change > 0 else 1.0}
 
@@ -126,79 +135,71 @@ def walk(pipe, request, model_name="model", batch_size=BATCH_SIZE):
     one unconditional (empty prompt) embedding for guidance. The first and last frames are /generate's
     pictures of the two ends. Yields ("frame", picture, index) as each batch finishes, in order, then
     ("done", pictures, summary). Like generate.stream, the pipeline runs in a worker thread; closing
-    the generator early stops it after the batch it is on."""
+    the generator early stops it at the next denoising step."""
     started = time.perf_counter()
     ends = end_requests(pipe, request)
     frames = check_number(request.frames, "Frames", MIN_FRAMES, MAX_FRAMES, integer=True)
     batch_size = check_number(batch_size, "Batch size", 1, MAX_FRAMES, integer=True)
-    notes = [f"Prompt {label}: {note}" for label, end in zip("AB", ends) for note in generate.prompt_notes(pipe, end)]
+    ts = torch.linspace(0, 1, frames)
+    cells = ends[0].width * ends[0].height // pipe.vae_scale_factor ** 2
+
+    def work(emit, stopped):
+        with models.threads_for(cells):  # as /generate runs, so that the ends are its pictures
+            try:
+                for frame in _denoise_path(pipe, ends, ts, batch_size, stopped):
+                    emit(frame)
+            except generate.Stopped:
+                pass
+
+    pictures = []
+    for index, picture in in_worker(work):
+        pictures.append(picture)
+        yield "frame", picture, index
+    yield "done", pictures, _walk_summary(pipe, ends, pictures, batch_size, model_name, started)
+
+
+def _denoise_path(pipe, ends, ts, batch_size, stopped):
+    """Yields (index, picture) for every frame of the walk at times `ts`, batch by batch."""
+    # 1. The two ends: starting noise as /generate draws it, prompt embeddings as the pipeline makes them.
+    noise_a, noise_b = (starting_noise(pipe, end)[0] for end in ends)  # (1, 4, h, w) each
+    with generate._run_lock:
+        (embedding_a, unconditional), (embedding_b, _) = (_embed(pipe, end.prompt) for end in ends)
+    # 2. The path: noise on the great circle (it keeps the length of Gaussian noise), embeddings on
+    #    the line. In float32 on the CPU (the pipeline moves them); the ends are exact, so they
+    #    round back to the very same tensors.
+    noises = paths.slerp(noise_a[0].float(), noise_b[0].float(), ts).to(noise_a.dtype)  # (T, 4, h, w)
+    embeddings = paths.lerp(embedding_a[0].float().cpu(), embedding_b[0].float().cpu(), ts)
+    embeddings = embeddings.to(embedding_a.dtype)  # (T, 77, D)
+    # 3. Denoise: each end alone (a batch of one, as /generate does: the same picture, bit for bit),
+    #    the middle frames in batches. Each frame has its own generator, in the state the nearer end's
+    #    /generate generator has after drawing its starting noise: step noise does not depend on the batch.
+    for indices in batches(len(ts), batch_size):
+        generators = [starting_noise(pipe, ends[0] if ts[i] < 0.5 else ends[1])[1] for i in indices]
+        with generate._run_lock:
+            batch = _denoise(pipe, ends[0], noises[indices.start:indices.stop],
+                             embeddings[indices.start:indices.stop], unconditional, generators, stopped)
+        yield from zip(indices, batch)
+
+
+def _walk_summary(pipe, ends, pictures, batch_size, model_name, started):
+    """How the walk went: pixel change per step, and how far each frame is from a crossfade of the ends."""
+    as_tensors = torch.cat([imaging.to_tensor(picture) for picture in pictures])  # (T, 3, H, W)
     stochastic = draws_step_noise(pipe, ends[0].scheduler)
+    summary = {"frames": len(pictures), "prompt_a": ends[0].prompt, "prompt_b": ends[1].prompt,
+               "seed_a": ends[0].seed, "seed_b": ends[1].seed, "scheduler": ends[0].scheduler,
+               "steps": ends[0].steps, "guidance_scale": ends[0].guidance_scale,
+               **_change_summary(as_tensors), "crossfade_psnr_db": paths.crossfade_distance(as_tensors),
+               "width": ends[0].width, "height": ends[0].height, "batch_size": batch_size,
+               "step_noise": "nearer end's seed" if stochastic else "none",
+               "seconds": time.perf_counter() - started, "model": model_name}
+    notes = [f"Prompt {label}: {note}" for label, end in zip("AB", ends) for note in generate.prompt_notes(pipe, end)]
     if stochastic:
         notes.append(f"The {ends[0].scheduler} adds fresh noise at every step; each frame takes it from the "
                      f"nearer end's seed, so the walk jumps once in the middle. A deterministic scheduler "
                      f"(such as DPMSolverMultistepScheduler or DDIMScheduler) walks smoothly.")
-    ts = torch.linspace(0, 1, frames)
-    events, stop = queue.Queue(), threading.Event()
-    cells = ends[0].width * ends[0].height // pipe.vae_scale_factor ** 2
-
-    def work():
-        try:
-            with models.threads_for(cells):  # as /generate runs, so that the ends are its pictures
-                denoise_all()
-        except Exception as error:  # handed to the caller's thread, which raises it
-            events.put(("error", error, None))
-
-    def denoise_all():
-        # 1. The two ends: starting noise as /generate draws it, prompt embeddings as the pipeline makes them.
-        noise_a, noise_b = (starting_noise(pipe, end)[0] for end in ends)  # (1, 4, h, w) each
-        with generate._run_lock:
-            (embedding_a, unconditional), (embedding_b, _) = (_embed(pipe, end.prompt) for end in ends)
-        # 2. The path: noise on the great circle (it keeps the length of Gaussian noise), embeddings on
-        #    the line. In float32 on the CPU (the pipeline moves them); the ends are exact, so they
-        #    round back to the very same tensors.
-        noises = interpolate.slerp(noise_a[0].float(), noise_b[0].float(), ts).to(noise_a.dtype)  # (T, 4, h, w)
-        embeddings = interpolate.lerp(embedding_a[0].float().cpu(), embedding_b[0].float().cpu(), ts)
-        embeddings = embeddings.to(embedding_a.dtype)  # (T, 77, D)
-        # 3. Denoise: each end alone (a batch of one, as /generate does: the same picture, bit for bit),
-        #    the middle frames in batches. Each frame has its own generator, in the state the nearer end's
-        #    /generate generator has after drawing its starting noise: step noise does not depend on the batch.
-        for indices in batches(frames, batch_size):
-            if stop.is_set():
-                return
-            generators = [starting_noise(pipe, ends[0] if ts[i] < 0.5 else ends[1])[1] for i in indices]
-            with generate._run_lock:
-                batch = _denoise(pipe, ends[0], noises[indices.start:indices.stop],
-                                 embeddings[indices.start:indices.stop], unconditional, generators)
-            for index, picture in zip(indices, batch):
-                events.put(("frame", picture, index))
-        events.put(("end", None, None))
-
-    threading.Thread(target=work, daemon=True).start()
-    pictures = []
-    try:
-        while True:
-            kind, value, index = events.get()
-            if kind == "error":
-                raise value
-            if kind == "end":
-                break
-            pictures.append(value)
-            yield "frame", value, index
-    finally:
-        stop.set()
-
-    # 4. How the walk went: pixel change per step, and how far each frame is from a crossfade of the ends.
-    as_tensors = torch.cat([imaging.to_tensor(picture) for picture in pictures])  # (T, 3, H, W)
-    summary = {"frames": frames, "prompt_a": ends[0].prompt, "prompt_b": ends[1].prompt,
-               "seed_a": ends[0].seed, "seed_b": ends[1].seed, "scheduler": ends[0].scheduler,
-               "steps": ends[0].steps, "guidance_scale": ends[0].guidance_scale,
-               **_change_summary(as_tensors), "crossfade_psnr_db": interpolate.crossfade_distance(as_tensors),
-               "width": ends[0].width, "height": ends[0].height, "batch_size": batch_size,
-               "step_noise": "nearer end's seed" if stochastic else "none",
-               "seconds": time.perf_counter() - started, "model": model_name}
     if notes:
         summary["notes"] = notes
-    yield "done", pictures, round_summary(summary)
+    return round_summary(summary)
 
 
 def walk_result(pipe, request, model_name="model", batch_size=BATCH_SIZE):
@@ -218,13 +219,13 @@ def vae_walk(vae, first_picture, last_picture, frames, model_name="vae"):
     if first_picture.size != last_picture.size or any(side % multiple for side in first_picture.size):
         raise InputError(f"Both pictures must have the same size, with sides a multiple of {multiple}.")
     mean_a, mean_b = (posteriors.get(vae, picture).mean[0] for picture in (first_picture, last_picture))
-    latents = interpolate.lerp(mean_a, mean_b, torch.linspace(0, 1, frames))  # (T, 4, h, w)
+    latents = paths.lerp(mean_a, mean_b, torch.linspace(0, 1, frames))  # (T, 4, h, w)
     # The path starts at μ_a and ends at μ_b exactly: those frames are the (cached) reconstructions.
     ends = [posteriors.reconstruction(vae, picture)[None] for picture in (first_picture, last_picture)]
     middle = vae_ops.decode(vae, latents[1:-1]) if frames > 2 else latents.new_empty(0, *ends[0].shape[1:])
     decoded = torch.cat([ends[0], middle, ends[1]])  # (T, 3, H, W) in [-1, 1]
     summary = {"frames": frames, **_change_summary(decoded),
-               "crossfade_psnr_db": interpolate.crossfade_distance(decoded), "model": model_name}
+               "crossfade_psnr_db": paths.crossfade_distance(decoded), "model": model_name}
     return [imaging.to_pil(picture) for picture in decoded], round_summary(summary)
 
 

@@ -10,7 +10,7 @@ from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import model_name, round_summary
 
 
-def _no_sigma_note(posterior):
+def no_sigma_note(posterior):
     return None if posterior.has_sigma else "This model has no σ: its encoder maps a picture to one point."
 
 
@@ -43,6 +43,6 @@ def encode_view(vae, source, file, max_side=512):
     if std is not None:
         figure = plots.posterior_figure(mean.numpy(), std.numpy())
     else:
-        summary["note"] = _no_sigma_note(posterior)
+        summary["note"] = no_sigma_note(posterior)
         figure = plots.channels_figure(mean.numpy(), "μ per channel (this model has no σ)")
     return EncodeResult(image, imaging.to_pil(reconstruction), figure, round_summary(summary))

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from latent_lab import generate, models
-from latent_lab.generate import Request
+from latent_lab import models
+from latent_lab.diffusion import generate
+from latent_lab.diffusion.generate import Request
 from latent_lab.checks import InputError
 
 

@@ -1,0 +1,28 @@
+"""Digits: the autoencoder-versus-VAE lesson on real handwriting, with models whose whole latent
+is one short vector: the map of a 2-number latent, a digit you draw and the VAE's samples of
+it, random latents, walks between two digits and what each latent number controls. Each sub-view
+lives in a module of its own."""
+
+import gradio as gr
+
+from ui.digits import draw, latents, maps, prior, traversals, walk
+
+TITLE, VIEW, ELEM_ID = "Digits: AE vs VAE", "digits", "tab-digits"
+SUB_VIEWS = (maps, draw, prior, walk, traversals, latents)
+
+HELP = """
+Here each picture, a handwritten digit (MNIST), becomes **one short vector**: 2 numbers for the maps, 16 for the rest.
+A plain **autoencoder** (AE) maps each digit to one point and nothing asks those points to fill any space. A **VAE**
+maps it to a distribution, μ and σ, and its KL term pulls those toward N(0, I). Every claim below is one the pictures
+show, with the number that checks it in the summary. Each decode carries the label a small digit classifier gives it
+("7 94%"); a *clear digit* is one it calls a digit 0-9 with at least 50%.
+"""
+
+
+def build(page):
+    gr.Markdown(HELP)
+    fields = {}
+    with gr.Tabs():
+        for view in SUB_VIEWS:
+            fields.update(view.build(page) or {})
+    return fields
