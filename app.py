@@ -57,7 +57,7 @@ def build_app():
             gr.Markdown(model_line())
         # The choice lives in the session, so API callers need not send it (they get the default).
         page = SimpleNamespace(model=gr.State(settings.vae_name), model_selector=selector,
-                               open_view=gr.State(encode.VIEW), shared={})
+                               open_view=gr.State(encode.VIEW), shared={}, demo=demo)
         selector.change(lambda name: name, selector, page.model, api_visibility="private")
         fields, titles = {}, {}
         with gr.Tabs() as page.tabs:
@@ -69,11 +69,24 @@ def build_app():
     return demo
 
 
+MODEL_WORK = "model-work"  # the one concurrency group of every event that runs our handlers
+
+
+def share_one_limit(demo):
+    """Every event whose handler is ours (errors.friendly marks them) joins one concurrency group,
+    so LATENT_LAB_CONCURRENCY bounds all model work together, whatever the endpoints; the events
+    that only move a value between widgets keep their own."""
+    for block_fn in demo.fns.values():
+        if getattr(block_fn.fn, "model_work", False):
+            block_fn.concurrency_id = MODEL_WORK
+    return demo
+
+
 def serve(**launch_options):
     """Build, queue and launch the app; returns the running Blocks (tests pass options)."""
     settings = common.settings
     models.set_threads(settings.threads)
-    demo = build_app().queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
+    demo = share_one_limit(build_app()).queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
     # show_error=False: only our own sentences (gr.Error) reach users, never an exception's text.
     demo.launch(theme=THEME, css=CSS, max_file_size=settings.max_file_size, show_error=False, **launch_options)
     return demo

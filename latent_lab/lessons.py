@@ -10,7 +10,7 @@ import math
 from PIL import Image
 
 from latent_lab import imaging
-from latent_lab.checks import InputError
+from latent_lab.checks import InputError, shorten
 
 
 LESSON_FORMAT = "latent-lab-lesson"
@@ -39,13 +39,13 @@ def _check_setting(name, value):
     items = value if isinstance(value, list) else [value]
     for item in items:
         if not isinstance(item, plain):
-            raise InputError(f"Setting {name!r} must be a number, text or a list of them; got {type(item).__name__}.")
+            raise InputError(f"Setting {shorten(name)} must be a number, text or a list of them; got {type(item).__name__}.")
         if isinstance(item, float) and not math.isfinite(item):
-            raise InputError(f"Setting {name!r} must be a finite number; got {item!r}.")
+            raise InputError(f"Setting {shorten(name)} must be a finite number; got {shorten(item)}.")
         if isinstance(item, str) and len(item) > MAX_TEXT:
-            raise InputError(f"Setting {name!r} is longer than {MAX_TEXT} characters.")
+            raise InputError(f"Setting {shorten(name)} is longer than {MAX_TEXT} characters.")
     if len(items) > MAX_SETTINGS:
-        raise InputError(f"Setting {name!r} has more than {MAX_SETTINGS} values.")
+        raise InputError(f"Setting {shorten(name)} has more than {MAX_SETTINGS} values.")
     return value
 
 
@@ -56,7 +56,7 @@ def _check_settings(settings):
         raise InputError(f"A lesson has at most {MAX_SETTINGS} settings; this one has {len(settings)}.")
     for name, value in settings.items():
         if not isinstance(name, str) or not 0 < len(name) <= 100:
-            raise InputError(f"Setting names must be short text; got {name!r}.")
+            raise InputError(f"Setting names must be short text; got {shorten(name)}.")
         _check_setting(name, list(value) if isinstance(value, tuple) else value)
     return {name: list(value) if isinstance(value, tuple) else value for name, value in settings.items()}
 
@@ -66,7 +66,7 @@ def _check_picture_names(names):
         raise InputError(f"A lesson holds at most {MAX_PICTURES} pictures; this one has {len(names)}.")
     for name in names:
         if not isinstance(name, str) or not 0 < len(name) <= 100:
-            raise InputError(f"Picture names must be short text; got {name!r}.")
+            raise InputError(f"Picture names must be short text; got {shorten(name)}.")
 
 
 def save_lesson(view, settings, pictures, views=LESSON_VIEWS):
@@ -94,7 +94,7 @@ def _png_pixels(name, png):
         with Image.open(io.BytesIO(png), formats=["PNG"]) as probe:
             width, height = probe.size
     except (OSError, ValueError, SyntaxError, EOFError):
-        raise imaging.ImageError(f"Picture {name!r} in this lesson is not a PNG picture.") from None
+        raise imaging.ImageError(f"Picture {shorten(name)} in this lesson is not a PNG picture.") from None
     return width * height
 
 
@@ -126,7 +126,7 @@ def load_lesson(text, views=LESSON_VIEWS, models=None):
     if not isinstance(lesson, dict) or lesson.get("format") != LESSON_FORMAT:
         raise InputError(f"This is not a lesson file: it lacks \"format\": \"{LESSON_FORMAT}\".")
     if lesson.get("version") != LESSON_VERSION:
-        raise InputError(f"This lesson has version {lesson.get('version')!r}; this app reads version "
+        raise InputError(f"This lesson has version {shorten(lesson.get('version'))}; this app reads version "
                          f"{LESSON_VERSION}.")
     view = _check_view(lesson.get("view"), views)
     settings = _check_settings(lesson.get("settings"))
@@ -142,7 +142,7 @@ def load_lesson(text, views=LESSON_VIEWS, models=None):
         try:
             pngs[name] = base64.b64decode(data, validate=True)
         except (TypeError, ValueError, binascii.Error):
-            raise imaging.ImageError(f"Picture {name!r} in this lesson is not valid base64 text.") from None
+            raise imaging.ImageError(f"Picture {shorten(name)} in this lesson is not valid base64 text.") from None
     # Every picture's size, read from its header, summed before any pixel is decoded.
     total_pixels = sum(_png_pixels(name, png) for name, png in pngs.items())
     if total_pixels > MAX_LESSON_PIXELS:

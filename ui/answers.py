@@ -2,15 +2,16 @@
 
 from collections import OrderedDict
 from functools import wraps
-import hashlib
 import inspect
 import threading
 import time
 
+from gradio.caching import cache_hash
+
 from ui.files import as_files
 
 # Identical requests (a class pressing the same example) are computed once: the first computes,
-# the others wait for its answer and get it. Keyed by the inputs' content; kept a few minutes.
+# the others wait for its answer and get it. Keyed by a hash of the whole inputs; kept a few minutes.
 REMEMBER = 16  # answers (their figures kept drawn: tens of KB each)
 REMEMBER_SECONDS = 300  # shorter than KEEP_SECONDS, so the files of a kept answer still exist
 _answers = OrderedDict()
@@ -22,17 +23,19 @@ class _Answer:
         self.lock, self.outputs, self.made = threading.Lock(), None, 0.0
 
 
-def _content_key(value):
-    if isinstance(value, (bytes, bytearray)):
-        return "sha256:" + hashlib.sha256(value).hexdigest()
-    return repr(value)[:10_000]
+def answer_key(name, args, kwargs):
+    """The sha256 of every byte and character of a handler's inputs (Gradio's gr.cache hashing):
+    two requests share an answer only when their whole inputs are equal."""
+    def plain(value):
+        return bytes(value) if isinstance(value, bytearray) else value
+    return cache_hash((name, [plain(value) for value in args], {key: plain(value) for key, value in kwargs.items()}))
 
 
 def remembered(handler):
     """Compute an answer once for identical inputs; requests that ask again get the same answer.
     A streaming handler streams to the first request; the others get its last answer."""
     def answer_for(args, kwargs):
-        key = (handler.__qualname__, *map(_content_key, args), *map(_content_key, sorted(kwargs.items())))
+        key = answer_key(f"{handler.__module__}.{handler.__qualname__}", args, kwargs)
         with _answers_lock:
             answer = _answers.get(key)
             if answer is None or (answer.outputs is not None and time.time() - answer.made > REMEMBER_SECONDS):

@@ -6,6 +6,7 @@ from functools import wraps
 import inspect
 import logging
 import os
+import re
 import time
 
 import gradio as gr
@@ -19,6 +20,7 @@ from ui.files import as_files
 # Our own exceptions: their sentences are written for the user.
 EXPECTED_ERRORS = (InputError, imaging.ImageError, models.ModelUnavailableError, GenerationError)
 SOMETHING_WENT_WRONG = "Something went wrong on the server with this request. Try again, or with other settings."
+ECHO_LIMIT = 100  # characters of a value a caller sent that a message may quote
 log = logging.getLogger("latent_lab.ui")
 
 
@@ -29,8 +31,8 @@ class Page(gr.Blocks):
     async def preprocess_data(self, block_fn, inputs, state, explicit_call=False):
         try:
             return await super().preprocess_data(block_fn, inputs, state, explicit_call)
-        except gr.Error:
-            raise
+        except gr.Error as error:
+            raise without_long_echo(error) from None
         except Exception as error:
             log.info("inputs that do not fit %s: %s", block_fn.name, type(error).__name__)
             labels = [block.label or type(block).__name__.lower() for block in block_fn.inputs
@@ -40,12 +42,26 @@ class Page(gr.Blocks):
                            print_exception=False) from None
 
 
+def without_long_echo(error):
+    """Gradio's own refusal of a choice quotes the value it was sent, whatever its length: the
+    value is cut to about 100 characters (the choices are ours, and listed in full up to 300)."""
+    refused = re.fullmatch(r"Value: (.*) is not in the list of choices: (.*)", str(error.message), flags=re.S)
+    if refused is None:
+        return error
+    value, choices = (text if len(text) <= limit else text[:limit] + "..."
+                      for text, limit in zip(refused.groups(), (ECHO_LIMIT, 300)))
+    return gr.Error(f"{value} is not one of the choices: {choices}", print_exception=False)
+
+
 def user_error(error):
+    """The gr.Error a user sees for `error`: our own sentence, or a plain one; details go to the log."""
     if isinstance(error, gr.Error):
         return error
     if isinstance(error, EXPECTED_ERRORS):  # a setting may name the project's folder: not shown
+        if error.__cause__ is not None:  # what went wrong underneath stays in the server's log
+            log.warning("%s", error, exc_info=error.__cause__)
         return gr.Error(str(error).replace(f"{ASSETS.parent}{os.sep}", ""), print_exception=False)
-    log.exception("unexpected error in a handler")  # the details stay in the server's log
+    log.exception("unexpected error in a handler", exc_info=error)  # the details stay in the server's log
     return gr.Error(SOMETHING_WENT_WRONG, print_exception=False)
 
 
@@ -73,6 +89,7 @@ def friendly(handler):
                     yield as_files(held, written)
             except Exception as error:
                 raise user_error(error) from error
+        streaming.model_work = True
         return streaming
 
     @wraps(handler)
@@ -81,4 +98,5 @@ def friendly(handler):
             return as_files(handler(*args, **kwargs))
         except Exception as error:
             raise user_error(error) from error
+    wrapped.model_work = True  # app.py puts every such event in the one concurrency group
     return wrapped

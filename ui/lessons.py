@@ -38,7 +38,7 @@ def _choices(component):
 
 def check_value(component, name, value):
     """`value` for `component`, or an InputError that says what the widget accepts."""
-    label = f"The lesson's {name!r}"
+    label = f"The lesson's {shorten(name)}"
     if isinstance(component, gr.Slider):
         integer = float(component.step).is_integer() and float(component.minimum).is_integer()
         return check_number(value, label, component.minimum, component.maximum, integer=integer)

@@ -13,7 +13,7 @@ import time
 import torch
 
 from latent_lab import imaging, models, vae as vae_ops
-from latent_lab.checks import MAX_SEED, InputError, check_number
+from latent_lab.checks import MAX_SEED, InputError, check_number, shorten
 from latent_lab.streams import in_worker
 
 PREFERRED_DEFAULTS = ("DPMSolverMultistepScheduler", "EulerDiscreteScheduler", "DDIMScheduler")
@@ -71,7 +71,7 @@ def fresh_scheduler(pipe, name):
     """A new scheduler of class `name` with the pipeline's configuration."""
     classes = scheduler_classes(pipe)
     if name not in classes:
-        raise InputError(f"Unknown scheduler {name!r}. Choose one of: {', '.join(classes)}.")
+        raise InputError(f"Unknown scheduler {shorten(name)}. Choose one of: {', '.join(classes)}.")
     return classes[name].from_config(pipe.scheduler.config)
 
 

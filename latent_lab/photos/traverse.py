@@ -8,7 +8,7 @@ import torch
 
 from latent_lab import imaging, plots
 from latent_lab.cache import posteriors, prepare
-from latent_lab.checks import InputError, check_number, model_name, round_summary
+from latent_lab.checks import InputError, check_number, model_name, round_summary, shorten
 from latent_lab.photos.sample import TINY_DIFFERENCE
 from latent_lab.streams import decoded, last
 
@@ -32,7 +32,7 @@ def check_region(region, height, width):
     accepted = (f"Region must be four whole numbers (top, left, bottom, right) in latent cells, with "
                 f"0 ≤ top < bottom ≤ {height} and 0 ≤ left < right ≤ {width}")
     if isinstance(region, (str, bytes)) or not hasattr(region, "__len__") or len(region) != 4:
-        raise InputError(f"{accepted}; got {region!r}.")
+        raise InputError(f"{accepted}; got {shorten(region)}.")
     top = check_number(region[0], "Region top", 0, height - 1, integer=True)
     left = check_number(region[1], "Region left", 0, width - 1, integer=True)
     bottom = check_number(region[2], "Region bottom", top + 1, height, integer=True)
@@ -58,7 +58,7 @@ def traverse_stream(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, u
     high = check_number(high, "Highest offset", -MAX_OFFSET, MAX_OFFSET)
     steps = check_number(steps, "Steps", 2, 16, integer=True)
     if unit not in UNITS:
-        raise InputError(f"Unit must be 'sigma' or 'spread', not {unit!r}.")
+        raise InputError(f"Unit must be 'sigma' or 'spread', not {shorten(unit)}.")
     image = prepare(vae, file, max_side)
     posterior = posteriors.get(vae, image)
     mean = posterior.mean[0]  # (C, h, w)

@@ -3,7 +3,7 @@
 import gradio as gr
 
 from latent_lab import plots
-from latent_lab.checks import InputError
+from latent_lab.checks import InputError, shorten
 from latent_lab.digits import maps
 from ui import answers, errors
 from ui.digits.shared import AE_2D, VAE_2D
@@ -24,7 +24,7 @@ to see all of the AE's codes. Click either map to decode that point.
 @answers.remembered
 def on_map(extent):
     if extent not in maps.EXTENTS:
-        raise InputError(f"The map shows 'prior' (N(0, I)'s ±3) or 'codes' (each model's own range), not {extent!r}.")
+        raise InputError(f"The map shows 'prior' (N(0, I)'s ±3) or 'codes' (each model's own range), not {shorten(extent)}.")
     view = maps.map_view(extent)
     mixes = {name: view.summary[name]["prior_label_mix"] for name in view.pictures}
     return view.pictures[AE_2D], view.pictures[VAE_2D], plots.label_mix_figure(mixes), view.summary
