@@ -49,7 +49,7 @@ def prepare(vae, file, max_side, size=None):
     of the VAE's scale factor; or exactly `size` (width, height) when given."""
     if file is None:
         raise imaging.ImageError(f"No picture was given. Upload {imaging.ACCEPTED}.")
-    image = imaging.load_image(file)
+    image = imaging.load_image(file, max_side)
     multiple = vae_ops.scale_factor(vae)
     if size is None:
         return imaging.fit_to_model(image, max_side, multiple)

@@ -55,11 +55,14 @@ def read_upload(path, folders, max_bytes=MAX_FILE_BYTES):
     return data
 
 
-def load_image(file):
+def load_image(file, max_side=None):
     """Open `file` (bytes, a path or a file object) as an upright RGB image.
 
     EXIF rotation is applied, transparency is put on white, 16-bit and palette, grey or CMYK
-    pictures are converted, and animations give their first frame.
+    pictures are converted, and animations give their first frame. With `max_side` (the size the
+    picture will be used at) a JPEG decodes at 1/2, 1/4 or 1/8 scale where that still covers
+    max_side, and a deep-colour picture is shrunk before conversion, so memory follows the
+    working size rather than what the file declares.
     """
     if isinstance(file, (bytes, bytearray)):
         file = io.BytesIO(file)
@@ -73,6 +76,8 @@ def load_image(file):
                     f"This picture is {width}x{height} pixels, too large to open safely. "
                     f"Use {ACCEPTED} of at most {MAX_PIXELS // 1_000_000} megapixels.")
             image.seek(0)  # first frame of an animation
+            if max_side:
+                image.draft("RGB", (max_side, max_side))  # JPEG only; other formats ignore it
             image.load()
             image = ImageOps.exif_transpose(image)
     except ImageError:
@@ -86,20 +91,32 @@ def load_image(file):
     if min(image.size) < MIN_SIDE:
         raise ImageError(f"This picture is only {image.width}x{image.height} pixels. "
                          f"Use {ACCEPTED} at least {MIN_SIDE} pixels on each side.")
-    return to_rgb(image)
+    return to_rgb(image, max_side)
 
 
-def to_rgb(image):
+DEEP_MODES = ("I", "I;16", "I;16B", "I;16L", "F")  # 16- and 32-bit integer and float pictures
+
+
+def to_rgb(image, max_side=None):
     """Any PIL mode to 8-bit RGB; transparent parts become white."""
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        pixels = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if pixels.max() > 255 else 255.0
-        image = Image.fromarray((pixels / top * 255).clip(0, 255).astype(np.uint8))
+    if image.mode in DEEP_MODES:
+        image = deep_to_8bit(image, max_side)
     if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
     return image.convert("RGB")
+
+
+def deep_to_8bit(image, max_side=None):
+    """A 16- or 32-bit grey picture as 8-bit grey (0-65535 or 0-255 onto 0-255), in float32 and,
+    when it is over twice `max_side`, after a box shrink that keeps it at least max_side."""
+    if max_side and max(image.size) > 2 * max_side:
+        factor = max(image.size) // max_side
+        image = image.resize((max(1, image.width // factor), max(1, image.height // factor)), Image.BOX)
+    pixels = np.asarray(image, dtype=np.float32)
+    top = 65535.0 if pixels.max() > 255 else 255.0
+    return Image.fromarray((pixels * np.float32(255 / top)).clip(0, 255).astype(np.uint8))
 
 
 def fit_to_model(image, max_side=512, multiple=8):

@@ -137,30 +137,11 @@ def place(vae):
 
 
 def set_threads(threads):
-    """Use `threads` CPU threads (0: one per physical core, torch's default)."""
+    """Use `threads` CPU threads (0: one per physical core, torch's default). Called once, before
+    serving: torch's thread count is shared by the whole process (and by MKL), so a request that
+    changed it would change it for every other request running at the same time."""
     if threads > 0:
         torch.set_num_threads(threads)
-
-
-# Work on latents this small runs on one torch thread. Measured on 2 cores: the embedded UNet's 20
-# steps on a 16x16 latent took 0.53 s on one thread and 0.77 s on two, in any thread but the main
-# one (where a server never runs requests): its operations are too small to share out.
-SMALL_LATENT_CELLS = 32 * 32
-
-
-@contextlib.contextmanager
-def threads_for(latent_cells):
-    """One torch thread inside this block when the latent has at most SMALL_LATENT_CELLS cells
-    (torch's thread count belongs to the calling thread; it is restored after)."""
-    before = torch.get_num_threads()
-    if latent_cells > SMALL_LATENT_CELLS or before == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _resolve(source, variable, what):

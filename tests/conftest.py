@@ -80,9 +80,10 @@ def tiny_pipeline_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app_url(tiny_pipeline_folder):
-    """The real app on its embedded VAE, served once for the whole test session. Its text-to-image
-    pipeline is the embedded one when this checkout has one, else a tiny one made here."""
+def served_app(tiny_pipeline_folder):
+    """The real app on its embedded VAE, served once for the whole test session (the running
+    Blocks). Its text-to-image pipeline is the embedded one when this checkout has one, else a
+    tiny one made here."""
     import dataclasses
     import app
     from ui import common
@@ -90,8 +91,13 @@ def app_url(tiny_pipeline_folder):
     if not (EMBEDDED_PIPELINE / "model_index.json").exists():
         common.settings = dataclasses.replace(common.settings, pipeline=str(tiny_pipeline_folder))
     demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    yield demo.local_url
+    yield demo
     demo.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(served_app):
+    return served_app.local_url
 
 
 SOURCE = "tiny-test-vae"  # how the tiny VAE is named in summaries

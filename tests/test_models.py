@@ -116,16 +116,3 @@ def test_autocast_runs_convolutions_in_bf16_only_when_decided(monkeypatch):
 
 def test_the_speedup_probe_times_both_precisions():
     assert models.bf16_conv_speedup(channels=8, side=8, repeats=1) > 0
-
-
-def test_small_latents_run_on_one_thread_and_the_count_comes_back():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        with models.threads_for(16 * 16):
-            assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 2
-        with models.threads_for(64 * 64):  # Stable Diffusion's 512 px latent: every thread
-            assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(before)

@@ -2,7 +2,7 @@
 
 import gradio as gr
 
-from latent_lab.photos.arithmetic import arithmetic_view
+from latent_lab.photos.arithmetic import MAX_STRENGTH, arithmetic_view
 from latent_lab.config import EXAMPLES
 from ui import answers, common, errors, widgets
 
@@ -36,7 +36,7 @@ def build(page):
         picture_b = widgets.image_input("B (take away)")
         picture_c = widgets.image_input("C (add)")
     with gr.Row():
-        strength = gr.Slider(-3, 3, value=1, step=0.1, label="Strength of C − B")
+        strength = gr.Slider(-MAX_STRENGTH, MAX_STRENGTH, value=1, step=0.1, label="Strength of C − B")
         button = gr.Button("Compute A + strength · (C − B)", variant="primary")
     gr.Examples(SCENE_TRIPLES + [common.EXAMPLE_IMAGES[:3]], inputs=[picture_a, picture_b, picture_c])
     with gr.Row():

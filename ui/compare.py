@@ -3,6 +3,7 @@
 import gradio as gr
 
 from latent_lab.checks import MAX_SEED
+from latent_lab.photos import compare
 from latent_lab.photos.compare import CompareResult, compare_stream
 from ui import answers, common, errors, widgets
 
@@ -40,7 +41,7 @@ def build(page):
         picture_a = widgets.image_input("Picture A")
         picture_b = widgets.image_input("Picture B")
         with gr.Column():
-            steps = gr.Slider(2, 16, value=8, step=1, label="Frames")
+            steps = gr.Slider(compare.MIN_STEPS, compare.MAX_STEPS, value=8, step=1, label="Frames")
             seed = gr.Number(0, label="Seed for the prior's z", precision=0, minimum=0, maximum=MAX_SEED)
             button = gr.Button("Compare the models", variant="primary")
     gr.Examples(common.EXAMPLE_PAIRS, inputs=[picture_a, picture_b])

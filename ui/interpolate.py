@@ -3,6 +3,7 @@ ways (lerp, slerp and a pixel crossfade), and the walk as an MP4."""
 
 import gradio as gr
 
+from latent_lab.photos import interpolate
 from latent_lab.photos.interpolate import (InterpolateResult, ThreeWaysResult, interpolate_stream, interpolate_view,
                                     three_ways_stream)
 from ui import answers, common, errors, files, widgets
@@ -68,7 +69,7 @@ def build(page):
         image_a = widgets.image_input("Picture A")
         image_b = widgets.image_input("Picture B")
         with gr.Column():
-            steps = gr.Slider(2, 32, value=8, step=1, label="Frames")
+            steps = gr.Slider(interpolate.MIN_STEPS, interpolate.MAX_STEPS, value=8, step=1, label="Frames")
             method = gr.Radio(["lerp", "slerp"], value="slerp", label="Path")
             button = gr.Button("Interpolate", variant="primary")
     gr.Examples(common.EXAMPLE_PAIRS, inputs=[image_a, image_b])

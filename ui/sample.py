@@ -3,6 +3,7 @@
 import gradio as gr
 
 from latent_lab.checks import MAX_SEED
+from latent_lab.photos import sample
 from latent_lab.photos.sample import SampleResult, sample_stream
 from ui import answers, common, errors, widgets
 
@@ -35,8 +36,8 @@ def build(page):
     with gr.Row():
         with gr.Column(scale=1):
             picture = widgets.image_input("Your picture")
-            n_samples = gr.Slider(1, 16, value=8, step=1, label="Number of samples")
-            sigma_scale = gr.Slider(0, 10, value=1, step=0.1, label="σ-scale (0 = always μ)")
+            n_samples = gr.Slider(1, sample.MAX_SAMPLES, value=8, step=1, label="Number of samples")
+            sigma_scale = gr.Slider(0, sample.MAX_SIGMA_SCALE, value=1, step=0.1, label="σ-scale (0 = always μ)")
             seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
             button = gr.Button("Draw samples", variant="primary")
             gr.Examples(common.EXAMPLE_IMAGES, inputs=picture)

@@ -3,6 +3,7 @@
 import gradio as gr
 
 from latent_lab.checks import InputError, shorten
+from latent_lab.photos import traverse
 from latent_lab.photos.traverse import TraverseResult, traverse_stream
 from ui import answers, common, errors, files, widgets
 
@@ -58,9 +59,9 @@ def build(page):
         with gr.Column(scale=1):
             channel = channel_slider()
             with gr.Row():
-                low = gr.Slider(-10, 10, value=-3, step=0.5, label="From")
-                high = gr.Slider(-10, 10, value=3, step=0.5, label="To")
-            steps = gr.Slider(2, 16, value=7, step=1, label="Frames")
+                low = gr.Slider(-traverse.MAX_OFFSET, traverse.MAX_OFFSET, value=-3, step=0.5, label="From")
+                high = gr.Slider(-traverse.MAX_OFFSET, traverse.MAX_OFFSET, value=3, step=0.5, label="To")
+            steps = gr.Slider(traverse.MIN_STEPS, traverse.MAX_STEPS, value=7, step=1, label="Frames")
             unit = gr.Radio([("the channel's spread", "spread"), ("σ of each cell", "sigma")],
                             value="spread", label="Step in units of")
             region = gr.Textbox(label="Only these cells (optional): top, left, bottom, right",

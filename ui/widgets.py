@@ -1,7 +1,10 @@
 """Widgets several tabs use: picture inputs that check uploads, the example photos under a button,
 and the layouts of frames, strips, plots and summaries."""
 
+import threading
+
 import gradio as gr
+from gradio.components.base import server
 
 from latent_lab import imaging
 from ui.common import EXAMPLE_IMAGES
@@ -23,18 +26,43 @@ class ImageFile(gr.Image):
 
 
 class Sketchpad(gr.Sketchpad):
-    """A sketchpad that hands the handler the drawing's bytes; a file it names is read only
-    from Gradio's upload folder, as for ImageFile."""
+    """A sketchpad that hands the handler the drawing's bytes. The browser sends a drawing ahead of
+    the event, as blobs: only its composite is kept (in bytes and in count, bounded; dropped once
+    read), never its layers, so no index or size a caller sends can make the server allocate more.
+    A file it names is read only from Gradio's upload folder, as for ImageFile."""
+
+    KEPT_DRAWINGS, KEPT_BYTES = 64, 32_000_000  # sent but not yet read; beyond either the oldest go
+    MAX_DRAWING_BYTES = 8_000_000  # a 280x280 drawing is a few KB
+    MAX_ID = 100  # characters
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._kept_lock = threading.Lock()
 
     def get_block_name(self):
         return "imageeditor"  # drawn by the browser exactly as gr.Sketchpad
+
+    @server
+    def accept_blobs(self, data):
+        kind, key = data.data.get("type"), str(data.data.get("id"))
+        if kind != "composite" or not data.files or len(key) > self.MAX_ID:
+            return  # layers and backgrounds are never used: not kept
+        drawing = data.files[0][1]
+        if len(drawing) > self.MAX_DRAWING_BYTES:
+            raise gr.Error(f"This drawing is larger than {self.MAX_DRAWING_BYTES // 1_000_000} MB.", print_exception=False)
+        with self._kept_lock:
+            self.blob_storage.pop(key, None)
+            self.blob_storage[key] = drawing
+            while (len(self.blob_storage) > self.KEPT_DRAWINGS
+                   or sum(map(len, self.blob_storage.values())) > self.KEPT_BYTES):
+                self.blob_storage.pop(next(iter(self.blob_storage)))
 
     def preprocess(self, payload):
         if payload is None:
             return None
         if payload.id is not None:
-            cached = self.blob_storage.get(payload.id)
-            return cached.composite if cached else None
+            with self._kept_lock:
+                return self.blob_storage.pop(payload.id, None)  # read once, then freed
         if payload.composite is None:
             return None
         try:

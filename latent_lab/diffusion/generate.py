@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from latent_lab import imaging, models, vae as vae_ops
+from latent_lab import imaging, vae as vae_ops
 from latent_lab.checks import MAX_SEED, InputError, check_number, shorten
 from latent_lab.streams import in_worker
 
@@ -160,9 +160,8 @@ def stream(pipe, request, model_name, preview_every=4):
 
         # 3. Denoise, one request at a time (the tokenizer is shared).
         started = time.perf_counter()
-        cells = request.width * request.height // pipe.vae_scale_factor ** 2
         try:
-            with _run_lock, torch.inference_mode(), models.threads_for(cells):
+            with _run_lock, torch.inference_mode():
                 output = job_pipe(
                     prompt=request.prompt, negative_prompt=request.negative_prompt or None,
                     num_inference_steps=request.steps, guidance_scale=request.guidance_scale,

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from diffusers.utils.torch_utils import randn_tensor
 
-from latent_lab import imaging, models, paths, plots, vae as vae_ops
+from latent_lab import imaging, paths, plots, vae as vae_ops
 from latent_lab.cache import posteriors
 from latent_lab.checks import InputError, check_number, round_summary
 from latent_lab.diffusion import generate
@@ -141,15 +141,13 @@ def walk(pipe, request, model_name="model", batch_size=BATCH_SIZE):
     frames = check_number(request.frames, "Frames", MIN_FRAMES, MAX_FRAMES, integer=True)
     batch_size = check_number(batch_size, "Batch size", 1, MAX_FRAMES, integer=True)
     ts = torch.linspace(0, 1, frames)
-    cells = ends[0].width * ends[0].height // pipe.vae_scale_factor ** 2
 
     def work(emit, stopped):
-        with models.threads_for(cells):  # as /generate runs, so that the ends are its pictures
-            try:
-                for frame in _denoise_path(pipe, ends, ts, batch_size, stopped):
-                    emit(frame)
-            except generate.Stopped:
-                pass
+        try:
+            for frame in _denoise_path(pipe, ends, ts, batch_size, stopped):
+                emit(frame)
+        except generate.Stopped:
+            pass
 
     pictures = []
     for index, picture in in_worker(work):

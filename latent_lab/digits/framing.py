@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 SIDE = 28  # MNIST's field
+READ_SIDE = 512  # a drawing or a photo of a digit is read at about this size, whatever the file declares
 BOX = 20  # the digit's longest side in it
 CENTRE = 14.0  # where MNIST's digits have their centre of mass (row, column), measured
 MIN_CONTRAST = 0.1  # ink this faint (of full scale) or less: an empty canvas

@@ -13,7 +13,7 @@ from latent_lab.digits.samples import check_ink
 
 TRAVERSAL_MODEL = "digits-vae-16"
 MIN_STEPS, MAX_STEPS = 3, 15
-MAX_SPAN = 5.0
+MIN_SPAN, MAX_SPAN = 0.5, 5.0
 ACTIVE_KL = 0.1  # nats: a number whose mean KL is below this carries (almost) nothing
 
 
@@ -29,7 +29,7 @@ def traversal_view(ink, steps=7, span=3.0):
     -span to +span (the prior's ±3σ by default); the others keep the digit's μ."""
     ink = check_ink(ink)
     steps = check_number(steps, "The number of steps", MIN_STEPS, MAX_STEPS, integer=True)
-    span = check_number(span, "The span", 0.5, MAX_SPAN)
+    span = check_number(span, "The span", MIN_SPAN, MAX_SPAN)
     model = load(TRAVERSAL_MODEL)
     mu, sigma = latents.encode(model, ink[None])  # (1, 16) each
     mean_kl = test_kl(model)  # (16,)

@@ -8,6 +8,8 @@ from latent_lab import imaging, vae as vae_ops
 from latent_lab.cache import posteriors, prepare
 from latent_lab.checks import check_number, model_name, round_summary
 
+MAX_STRENGTH = 3.0  # how far along C − B the result may go, either way
+
 
 @dataclass
 class ArithmeticResult:
@@ -18,7 +20,7 @@ class ArithmeticResult:
 
 def arithmetic_view(vae, source, file_a, file_b, file_c, strength=1.0, max_side=512):
     """z = z(A) + strength·(z(C) - z(B)) on the μ's: "A is to ? as B is to C"."""
-    strength = check_number(strength, "Strength", -3, 3)
+    strength = check_number(strength, "Strength", -MAX_STRENGTH, MAX_STRENGTH)
     image_a = prepare(vae, file_a, max_side)
     image_b = prepare(vae, file_b, max_side, size=image_a.size)  # B and C take A's size
     image_c = prepare(vae, file_c, max_side, size=image_a.size)

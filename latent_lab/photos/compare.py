@@ -12,6 +12,7 @@ from latent_lab.streams import last
 
 
 PRIOR_SAMPLES = 4
+MIN_STEPS, MAX_STEPS = 2, 16  # frames of each model's walk
 
 
 @dataclass
@@ -30,7 +31,7 @@ def compare_stream(named_vaes, file_a, file_b, steps=6, seed=0, max_side=256):
     """Each model side by side: its reconstruction of A, a lerp from A to B, and decodes of
     z ~ N(0, I) (the prior), with how evenly the picture changes along the path. Yields the rows
     done so far, one more per model, then the CompareResult."""
-    steps = check_number(steps, "Steps", 2, 16, integer=True)
+    steps = check_number(steps, "Steps", MIN_STEPS, MAX_STEPS, integer=True)
     seed = check_number(seed, "Seed", 0, MAX_SEED, integer=True)
     rows, changes, models = [], {}, []
     for name, vae in named_vaes:

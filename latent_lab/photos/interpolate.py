@@ -16,6 +16,8 @@ from latent_lab.checks import InputError, check_number, model_name, round_summar
 from latent_lab.paths import METHODS, crossfade_distance, frames
 from latent_lab.streams import decoded, last
 
+MIN_STEPS, MAX_STEPS = 2, 32  # frames from A to B, both ends included
+
 def _ends(vae, file_a, file_b, max_side):
     image_a = prepare(vae, file_a, max_side)
     image_b = prepare(vae, file_b, max_side, size=image_a.size)  # B takes A's size
@@ -37,7 +39,7 @@ def interpolate_view(vae, source, file_a, file_b, steps=8, method="slerp", max_s
 def interpolate_stream(vae, source, file_a, file_b, steps=8, method="slerp", max_side=512):
     """Yields the frames decoded so far (A's reconstruction first) as each is done, then the
     InterpolateResult."""
-    steps = check_number(steps, "Steps", 2, 32, integer=True)
+    steps = check_number(steps, "Steps", MIN_STEPS, MAX_STEPS, integer=True)
     if method not in METHODS:
         raise InputError(f"Method must be 'lerp' or 'slerp', not {str(method)[:40]!r}.")
     image_a, image_b = _ends(vae, file_a, file_b, max_side)
@@ -82,7 +84,7 @@ def three_ways_stream(vae, source, file_a, file_b, steps=8, max_side=512):
     crossfade of the reconstructions' pixels; ‖z‖ along each (the crossfade's blends are encoded,
     in one batch, to find theirs) and each frame's distance to the crossfade. Yields the rows done
     so far (the crossfade first: it needs no model), then the ThreeWaysResult."""
-    steps = check_number(steps, "Steps", 2, 32, integer=True)
+    steps = check_number(steps, "Steps", MIN_STEPS, MAX_STEPS, integer=True)
     image_a, image_b = _ends(vae, file_a, file_b, max_side)
     mean_a, mean_b = posteriors.get(vae, image_a).mean[0], posteriors.get(vae, image_b).mean[0]
     ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)

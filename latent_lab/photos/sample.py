@@ -16,6 +16,8 @@ class SampleResult:
     summary: dict
 
 
+MAX_SAMPLES = 16
+MAX_SIGMA_SCALE = 10.0
 TINY_DIFFERENCE = 1.0  # grey levels: samples closer than this to decode(μ) look the same
 
 
@@ -27,8 +29,8 @@ def sample_view(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_sid
 
 def sample_stream(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_side=512):
     """Yields the list of samples decoded so far as each is done, then the SampleResult."""
-    n_samples = check_number(n_samples, "Number of samples", 1, 16, integer=True)
-    sigma_scale = check_number(sigma_scale, "σ-scale", 0, 10)
+    n_samples = check_number(n_samples, "Number of samples", 1, MAX_SAMPLES, integer=True)
+    sigma_scale = check_number(sigma_scale, "σ-scale", 0, MAX_SIGMA_SCALE)
     seed = check_number(seed, "Seed", 0, MAX_SEED, integer=True)
     image = prepare(vae, file, max_side)
     posterior = posteriors.get(vae, image)

@@ -13,6 +13,7 @@ from latent_lab.photos.sample import TINY_DIFFERENCE
 from latent_lab.streams import decoded, last
 
 MAX_OFFSET = 10.0  # traversal offsets, in σ or in spreads
+MIN_STEPS, MAX_STEPS = 2, 16  # frames of a traversal
 UNITS = ("sigma", "spread")
 
 
@@ -56,7 +57,7 @@ def traverse_stream(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, u
     channel = check_number(channel, "Channel", 0, channels - 1, integer=True)
     low = check_number(low, "Lowest offset", -MAX_OFFSET, MAX_OFFSET)
     high = check_number(high, "Highest offset", -MAX_OFFSET, MAX_OFFSET)
-    steps = check_number(steps, "Steps", 2, 16, integer=True)
+    steps = check_number(steps, "Steps", MIN_STEPS, MAX_STEPS, integer=True)
     if unit not in UNITS:
         raise InputError(f"Unit must be 'sigma' or 'spread', not {shorten(unit)}.")
     image = prepare(vae, file, max_side)

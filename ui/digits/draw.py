@@ -5,7 +5,7 @@ import gradio as gr
 from latent_lab import imaging
 from latent_lab.checks import MAX_SEED
 from latent_lab.digits import samples
-from latent_lab.digits.framing import frame_digit
+from latent_lab.digits.framing import READ_SIDE, frame_digit
 from ui import answers, errors, widgets
 from ui.digits.shared import AE_2D, VAE_2D, ink, sketchpad
 
@@ -28,7 +28,7 @@ def on_draw(drawing, upload, n_samples, sigma_scale, seed, extent="prior"):
 
 def on_draw_live(drawing, upload, n_samples, sigma_scale, seed):
     """The same view on each stroke or slider move; nothing at all while there is no digit yet."""
-    if not any(picture and frame_digit(imaging.load_image(picture)).any() for picture in (drawing, upload)):
+    if not any(picture and frame_digit(imaging.load_image(picture, READ_SIDE)).any() for picture in (drawing, upload)):
         return [gr.skip()] * 5
     return on_draw(drawing, upload, n_samples, sigma_scale, seed)
 

@@ -5,6 +5,7 @@ import gradio as gr
 from latent_lab import imaging
 from latent_lab.checks import InputError
 from latent_lab.digits import api, models
+from latent_lab.digits.framing import READ_SIDE
 from ui import answers, errors, widgets
 from ui.digits.shared import VAE_2D
 
@@ -19,7 +20,7 @@ def on_models():
 def on_encode(file, model_name):
     if file is None:
         raise InputError("Upload a picture of a digit.")
-    return api.digits_encode(imaging.load_image(file), model_name)
+    return api.digits_encode(imaging.load_image(file, READ_SIDE), model_name)
 
 
 @errors.friendly
@@ -32,7 +33,7 @@ def build(page):
     with gr.Tab("Your own latents", elem_id="digits-api-tab", id="digits-api"):
         gr.Markdown("Encode a picture with any model of the family, or decode latent vectors you type "
                     "(JSON: a list of vectors, at most 1,024).")
-        family_names = models.names()
+        family_names = models.names(beta=True)
         with gr.Row():
             encode_upload = widgets.image_input("A digit", height=160)
             encode_model = gr.Dropdown(family_names, value=family_names[1], label="Model")

@@ -23,7 +23,7 @@ def build(page):
     with gr.Tab("Prior samples", elem_id="digits-prior-tab", id="digits-prior"):
         gr.Markdown(PRIOR_HELP)
         with gr.Row():
-            prior_count = gr.Slider(1, 32, value=12, step=1, label="Samples per model")
+            prior_count = gr.Slider(1, samples.MAX_SAMPLES, value=12, step=1, label="Samples per model")
             prior_seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
             prior_button = gr.Button("Decode random latents", variant="primary")
         prior_grid = gr.Image(label="z ~ N(0, I), one row per model", format="png", interactive=False,

@@ -6,7 +6,7 @@ import gradio as gr
 from latent_lab import imaging
 from latent_lab.checks import InputError, check_number
 from latent_lab.digits import models
-from latent_lab.digits.framing import frame_digit
+from latent_lab.digits.framing import READ_SIDE, frame_digit
 from ui import widgets
 
 AE_2D, VAE_2D = models.names(latent_dim=2)
@@ -16,7 +16,7 @@ def ink(drawing=None, upload=None, test_index=None):
     """A framed digit (28, 28) in [0, 1]: the drawing, else the upload, else a test digit."""
     for picture in (drawing, upload):
         if picture:
-            framed = frame_digit(imaging.load_image(picture))
+            framed = frame_digit(imaging.load_image(picture, READ_SIDE))
             if framed.any():
                 return framed
     if test_index is None:

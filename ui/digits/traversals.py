@@ -2,7 +2,7 @@
 
 import gradio as gr
 
-from latent_lab.digits import traversals, walks
+from latent_lab.digits import traversals
 from ui import answers, errors
 from ui.digits.shared import first_of, ink, sketchpad, test_digit_choices
 
@@ -27,8 +27,8 @@ def build(page):
             traverse_sketch = sketchpad("A digit (draw, or pick one)", "traverse-sketch")
             with gr.Column():
                 traverse_test = gr.Dropdown(choices, value=first_of(3), label="or a test digit")
-                traverse_steps = gr.Slider(walks.MIN_STEPS, walks.MAX_STEPS, value=7, step=1, label="Steps")
-                span = gr.Slider(0.5, traversals.MAX_SPAN, value=3, step=0.5, label="From -span to +span")
+                traverse_steps = gr.Slider(traversals.MIN_STEPS, traversals.MAX_STEPS, value=7, step=1, label="Steps")
+                span = gr.Slider(traversals.MIN_SPAN, traversals.MAX_SPAN, value=3, step=0.5, label="From -span to +span")
                 traverse_button = gr.Button("Sweep every number", variant="primary")
         traverse_grid = gr.Image(label="One row per latent number, by KL", format="png", interactive=False,
                                  elem_id="digits-traverse")
