@@ -28,9 +28,9 @@ def seven(tmp_path_factory):
 
 def test_the_family_is_listed(client):
     models = client.predict(api_name="/digits_models")["models"]
-    assert [m["name"] for m in models] == FAMILY
-    assert [m["kind"] for m in models] == ["ae", "vae", "ae", "vae", "vae"]
-    assert [m["latent_dim"] for m in models] == [2, 2, 16, 16, 16]
+    assert [m["name"] for m in models][:len(FAMILY)] == FAMILY  # the β family's other weights follow
+    assert [m["kind"] for m in models][:5] == ["ae", "vae", "ae", "vae", "vae"]
+    assert [m["latent_dim"] for m in models][:5] == [2, 2, 16, 16, 16]
     assert models[0]["kl_weight"] == 0 and models[4]["kl_weight"] >= 4
 
 

@@ -42,6 +42,12 @@ def kl_per_dim(mean, sigma):
     return 0.5 * (mean**2 + sigma**2 - 1) - sigma.log()
 
 
+def psnr_db(decoded, original):
+    """Mean PSNR in dB of (N, 28, 28) pictures in [0, 1] against the originals."""
+    mse = ((decoded - original) ** 2).mean(dim=(1, 2)).clamp(min=1e-10)
+    return float((10 * torch.log10(1 / mse)).mean())
+
+
 @cache
 def test_codes(model):
     """μ of the shipped test digits in `model`'s latent space (N, d), and their labels (N,)."""

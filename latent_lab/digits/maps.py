@@ -11,7 +11,7 @@ from functools import cache
 
 import numpy as np
 import torch
-from PIL import ImageDraw
+from PIL import Image, ImageColor, ImageDraw
 
 from latent_lab.checks import InputError, check_number, round_summary, shorten
 from latent_lab.digits import classifier, latents, pictures
@@ -71,8 +71,8 @@ class Plane:
 
 
 def check_map_model(name):
-    """`name` if it is a 2-number model, else an InputError naming those."""
-    return check_name(name, names(latent_dim=2))
+    """`name` if it is a 2-number model (the β family's too), else an InputError naming those."""
+    return check_name(name, names(latent_dim=2, beta=True))
 
 
 def plane_for(name, extent="prior", cells=CELLS):
@@ -83,10 +83,15 @@ def plane_for(name, extent="prior", cells=CELLS):
     cells = check_number(cells, "The map's number of cells a side", MIN_CELLS, MAX_CELLS, integer=True)
     if extent == "prior":
         return Plane(cells=cells)
-    codes = latents.test_codes(load(name))[0].numpy()
+    return codes_plane(latents.test_codes(load(name))[0], cells)
+
+
+def codes_plane(codes, cells=CELLS):
+    """The square around all of `codes` (N, 2), with a 10% margin."""
+    codes = np.asarray(codes)
     low, high = codes.min(axis=0), codes.max(axis=0)
     centre = tuple(float(v) for v in (low + high) / 2)
-    return Plane(centre, float((high - low).max()) / 2 * 1.1, cells)
+    return Plane(centre, max(float((high - low).max()) / 2 * 1.1, 1e-3), cells)
 
 
 def prior_z(count=PRIOR_SAMPLES, dim=2, seed=PRIOR_SEED):
@@ -100,24 +105,29 @@ def _ellipse(draw, plane, centre, radii, colour, width):
     draw.ellipse([x - rx, y - ry, x + rx, y + ry], outline=colour, width=width)
 
 
+def draw_map(model, plane, codes, labels):
+    """The map of a 2-number `model` over `plane`: a grid of decodes with the prior's 1σ/2σ/3σ
+    circles and `codes` (N, 2) as dots coloured by `labels`. Returns (picture, inks (cells², 28, 28))."""
+    cells = plane.cells
+    inks = latents.decode(model, plane.points())  # (cells², 28, 28)
+    picture = pictures.grid_picture([inks[row * cells:(row + 1) * cells] for row in range(cells)], scale=1)
+    draw = ImageDraw.Draw(picture)
+    for radius in (1, 2, 3):
+        _ellipse(draw, plane, (0, 0), (radius, radius), PRIOR_COLOUR, 1)
+    for (z1, z2), label in zip(np.asarray(codes).tolist(), labels):
+        x, y = plane.to_pixel(z1, z2)
+        draw.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=LABEL_COLOURS[label], outline="white")
+    return picture, inks
+
+
 @cache
 def base_map(name, extent="prior", cells=CELLS):
     """(plane, map picture, summary) of a 2-number model; drawn once per view (callers copy it)."""
     model = load(check_map_model(name))
     plane = plane_for(name, extent, cells)
-    cells = plane.cells
-    # 1. Decode every cell's centre and paste the decodes in a grid.
-    inks = latents.decode(model, plane.points())  # (cells², 28, 28)
-    picture = pictures.grid_picture([inks[row * cells:(row + 1) * cells] for row in range(cells)], scale=1)
-    draw = ImageDraw.Draw(picture)
-    # 2. The prior's 1σ, 2σ, 3σ circles; the test digits as dots coloured by label.
-    for radius in (1, 2, 3):
-        _ellipse(draw, plane, (0, 0), (radius, radius), PRIOR_COLOUR, 1)
     codes, labels = latents.test_codes(model)
-    for (z1, z2), label in zip(codes.tolist(), labels):
-        x, y = plane.to_pixel(z1, z2)
-        draw.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=LABEL_COLOURS[label], outline="white")
-    # 3. The numbers: the codes' spread, what the prior's samples decode to, the clear cells.
+    picture, inks = draw_map(model, plane, codes, labels)
+    # The numbers: the codes' spread, what the prior's samples decode to, the clear cells.
     summary = {"model": name, "kind": model.config.kind, "span": plane.span, "code_std": codes.std(dim=0).tolist(),
                "prior_samples": PRIOR_SAMPLES,
                "prior_label_mix": classifier.label_mix(latents.decode(model, prior_z())),
@@ -142,6 +152,16 @@ def map_view(extent="prior", cells=CELLS):
         drawn[name] = picture.copy()
     summary["cells"] = planes[name].cells
     return MapView(planes, drawn, round_summary(summary))
+
+
+def palette_picture(picture):
+    """A map picture with the map's colours only (18 greys, the label colours, the prior's rings),
+    for maps shipped as PNG: a third of the size, and no dot changes colour."""
+    greys = [(v, v, v) for v in range(0, 256, 15)]
+    colours = greys + [ImageColor.getrgb(c) for c in LABEL_COLOURS + (PRIOR_COLOUR,)]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([value for colour in colours for value in colour] + [0] * 3 * (256 - len(colours)))
+    return picture.convert("RGB").quantize(palette=palette, dither=Image.Dither.NONE)
 
 
 def mark(picture, plane, mu, sigma=None):

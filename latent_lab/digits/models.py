@@ -19,6 +19,7 @@ from latent_lab.checks import InputError
 
 MODELS = ASSETS / "models"
 TEST_DIGITS = MODELS / "digits-test" / "test_digits.npz"
+TRAIN_DIGITS = MODELS / "digits-train" / "train_digits.npz"  # what a model trained live in the app learns from
 # (name, kind, latent_dim, kl_weight): the family, in the order the app lists it.
 FAMILY = (
     ("digits-ae-2d", "ae", 2, 0.0),
@@ -26,6 +27,16 @@ FAMILY = (
     ("digits-ae-16", "ae", 16, 0.0),
     ("digits-vae-16", "vae", 16, 1.0),
     ("digits-vae-16-strong", "vae", 16, 4.0),
+)
+# The β family's other KL weights: the same networks, trained the same way, to see what the
+# weight does (the "β, the KL weight" view). Weights 0, 0.05, 0.2, 1, 4, 16: a factor ~4 apart.
+# Their weights ship in fp16 (half the size; decodes differ by float rounding only).
+BETA_FAMILY = (
+    ("digits-vae-2d-beta-0.05", "vae", 2, 0.05),
+    ("digits-vae-2d-beta-0.2", "vae", 2, 0.2),
+    ("digits-vae-2d-beta-4", "vae", 2, 4.0),
+    ("digits-vae-2d-beta-16", "vae", 2, 16.0),
+    ("digits-vae-16-beta-16", "vae", 16, 16.0),
 )
 CLASSIFIER = "digits-classifier"
 NO_DIGIT = 10  # the classifier's eleventh class: noise, blobs, scribbles, empty, two digits at once
@@ -88,18 +99,26 @@ class DigitClassifier(ModelMixin, ConfigMixin):
 
 
 def family():
-    """The family for the model selector and /digits_models, in a fixed order."""
-    return [{"name": name, "kind": kind, "latent_dim": dim, "kl_weight": kl} for name, kind, dim, kl in FAMILY]
+    """The whole family (the β weights last) for /digits_models, in a fixed order."""
+    return [{"name": name, "kind": kind, "latent_dim": dim, "kl_weight": kl}
+            for name, kind, dim, kl in FAMILY + BETA_FAMILY]
 
 
-def names(latent_dim=None):
-    """The family's names (those with `latent_dim` numbers, when given)."""
-    return [name for name, _, dim, _ in FAMILY if latent_dim in (None, dim)]
+def names(latent_dim=None, beta=False):
+    """The names of the models the main views show (those with `latent_dim` numbers, when given);
+    with beta=True, the β family's other weights too."""
+    rows = FAMILY + BETA_FAMILY if beta else FAMILY
+    return [name for name, _, dim, _ in rows if latent_dim in (None, dim)]
+
+
+def spec(name):
+    """(name, kind, latent_dim, kl_weight) of a family member."""
+    return next(row for row in FAMILY + BETA_FAMILY if row[0] == check_name(name))
 
 
 def check_name(name, known=None):
-    """`name` if it is one of `known` (default: the family), else an InputError listing them."""
-    known = names() if known is None else known
+    """`name` if it is one of `known` (default: the whole family), else an InputError listing them."""
+    known = names(beta=True) if known is None else known
     if name not in known:
         raise InputError(f"Unknown digits model {str(name)[:60]!r}. Choose one of: {', '.join(known)}.")
     return name
@@ -108,7 +127,7 @@ def check_name(name, known=None):
 @cache
 def load(name):
     """The model called `name` (one of the family, or CLASSIFIER), loaded once, in eval mode."""
-    check_name(name, names() + [CLASSIFIER])
+    check_name(name, names(beta=True) + [CLASSIFIER])
     kind = DigitClassifier if name == CLASSIFIER else DigitsAutoencoder
     model = kind.from_pretrained(MODELS / name, torch_dtype=torch.float32, use_safetensors=True)
     return model.eval().requires_grad_(False)
@@ -118,6 +137,15 @@ def load(name):
 def test_digits():
     """The held-out digits shipped with the app: images (N, 28, 28) uint8, light ink on black, and labels (N,)."""
     with np.load(TEST_DIGITS) as data:
+        images, labels = data["images"], data["labels"].astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False  # shared by every request
+    return images, labels
+
+
+@cache
+def train_digits():
+    """The 4,000 training digits shipped for training live: images (N, 28, 28) uint8, labels (N,)."""
+    with np.load(TRAIN_DIGITS) as data:
         images, labels = data["images"], data["labels"].astype(np.int64)
     images.flags.writeable = labels.flags.writeable = False  # shared by every request
     return images, labels

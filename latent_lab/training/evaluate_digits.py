@@ -1,31 +1,30 @@
 """Measure the digits family and the classifier on digits no model trained on.
 
-    python -m latent_lab.training.evaluate_digits
+    python -m latent_lab.training.evaluate_digits          # everything
+    python -m latent_lab.training.evaluate_digits --beta   # the β family's table only
 
 Prints markdown tables (the model cards quote them): per model, reconstruction of the 1,000
 held-out digits, 5-NN label accuracy in its latent space, the digit-likeness of decodes of the
 prior, and where hand-drawn sketches land; then the posterior samples of digits-vae-16, the
-2-number planes, and the classifier. Deterministic: every draw is seeded.
+2-number planes, and the classifier; then the β family on the 500 shipped test digits, which
+it also writes to assets/models/digits-beta/ with the 2-number maps (the app's β view reads
+them). Deterministic: every draw is seeded.
 """
+
+import argparse
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from latent_lab.digits import classifier, latents, maps
+from latent_lab.digits import beta, classifier, latents, maps
 from latent_lab.digits.framing import frame_digit
-from latent_lab.digits.models import CLASSIFIER, FAMILY, NO_DIGIT, load
+from latent_lab.digits.models import BETA_FAMILY, CLASSIFIER, FAMILY, NO_DIGIT, load
 from latent_lab.training.mnist import crossfades, load_mnist, no_digit_pictures, sketch_digits, split
 
 PRIOR_COUNT, POSTERIOR_SAMPLES = 1024, 8
 VAE_PLANE = maps.Plane((0.0, 0.0), 2.5, 20)  # the 2-number VAE's plane over [-2.5, 2.5]²
 HELD_OUT_NEGATIVES_SEED = 999  # training's no-digit pool uses seed 0
-
-
-def psnr(decoded, original):
-    """Mean PSNR in dB of (N, 28, 28) pictures in [0, 1]."""
-    mse = ((decoded - original) ** 2).mean(dim=(1, 2)).clamp(min=1e-10)
-    return float((10 * torch.log10(1 / mse)).mean())
 
 
 def knn_accuracy(model, references, queries, k=5):
@@ -47,7 +46,7 @@ def model_row(name, kind, dim, kl_weight, data):
     bce = F.binary_cross_entropy_with_logits(logits, pixels, reduction="none").sum(dim=(1, 2)).mean()
     kl = "–" if sigma is None else f"{latents.kl_per_dim(mu, sigma).sum(dim=1).mean():.1f}"
     prior = classifier.digit_likeness(latents.decode(model, maps.prior_z(PRIOR_COUNT, dim)))
-    cells = [name, kind, dim, f"{kl_weight:g}", f"{bce:.1f}", f"{psnr(torch.sigmoid(logits), pixels):.1f}", kl,
+    cells = [name, kind, dim, f"{kl_weight:g}", f"{bce:.1f}", f"{latents.psnr_db(torch.sigmoid(logits), pixels):.1f}", kl,
              f"{knn_accuracy(model, data['shipped'], data['queries']):.3f}", f"{prior:.3f}",
              f"{knn_accuracy(model, data['shipped'], data['sketches']):.2f}"]
     return cells, prior
@@ -58,7 +57,31 @@ def table(header, rows):
     return "\n".join(lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows])
 
 
+def print_beta_family():
+    """The β family's table on the 500 shipped test digits, as the app shows it; written for the app."""
+    written = beta.precompute()["family"]
+    print(f"\n### The β family (500 shipped test digits; active: KL above {beta.ACTIVE_NATS} nats, "
+          f"or μ's variance above {beta.ACTIVE_VARIANCE} for an autoencoder)\n")
+    cell = lambda value, form: "–" if value is None else format(value, form)  # noqa: E731
+    print(table(["model", "latent", "KL weight", "PSNR (dB)", "KL (nats)", "active", "code std", "clear share (±3)",
+                 f"prior digit-likeness ({beta.PRIOR_COUNT} z)", "kept label"],
+                [(row["name"], row["latent_dim"], f"{row['kl_weight']:g}", cell(row["psnr_db"], ".2f"),
+                  cell(row["kl_nats"], ".2f"), row["active_dims"], cell(row["code_std"], ".2f"),
+                  cell(row["clear_share"], ".3f"), cell(row["prior_digit_likeness"], ".3f"),
+                  cell(row["kept_label_share"], ".3f")) for row in written]))
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--beta", action="store_true", help="the β family's table only")
+    if parser.parse_args().beta:
+        print_beta_family()
+        return
+    measure_family()
+    print_beta_family()
+
+
+def measure_family():
     # 0. The held-out digits (500 shipped + 500 queries) and 30 framed sketches.
     images, labels = load_mnist()
     _, shipped, queries = split(images, labels)
@@ -70,7 +93,7 @@ def main():
 
     # 1. Every model: reconstruction, 5-NN, prior samples, sketches.
     rows, prior = [], {}
-    for spec in FAMILY:
+    for spec in FAMILY + BETA_FAMILY:
         cells, prior[spec[0]] = model_row(*spec, data)
         rows.append(cells)
     print("### The family (1,000 held-out digits; 5-NN: 500 queries among the 500 shipped test digits)\n")

@@ -19,8 +19,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from latent_lab.digits.models import (CLASSIFIER, FAMILY, MODELS, NO_DIGIT, TEST_DIGITS, DigitClassifier,
-                                     DigitsAutoencoder)
+from latent_lab.digits.loss import family_loss, warmed_weight
+from latent_lab.digits.models import (BETA_FAMILY, CLASSIFIER, MODELS, NO_DIGIT, TEST_DIGITS, TRAIN_DIGITS,
+                                     DigitClassifier, DigitsAutoencoder, names, spec)
 from latent_lab.training.mnist import augment, crossfades, load_mnist, no_digit_pictures, same_digit_blends, split
 
 SEED = 0
@@ -35,19 +36,6 @@ FAINT = 0.5  # half of them faded to U(FAINT, 1) of their ink
 BLEND_SHARE = 0.3  # of the classifier's digits, blended with another of the same label
 CHECKPOINT_SECONDS = 60
 CHECKPOINTS = MODELS.parent.parent / "checkpoints" / "digits"
-
-
-def family_loss(model, pixels, generator, kl_weight):
-    """Negative ELBO per digit (at kl_weight 1): Bernoulli BCE summed over pixels + KL to N(0, I).
-    An autoencoder decodes μ itself and has no KL. Returns (loss, bce, kl)."""
-    mean, logvar = model.encode(pixels)  # (B, d) each
-    if logvar is None:
-        z, kl = mean, torch.zeros(len(mean))
-    else:
-        z = mean + (0.5 * logvar).exp() * torch.randn(mean.shape, generator=generator)
-        kl = 0.5 * (mean**2 + logvar.exp() - 1 - logvar).sum(dim=1)
-    bce = F.binary_cross_entropy_with_logits(model.decode_logits(z), pixels, reduction="none").sum(dim=(1, 2))
-    return (bce + kl_weight * kl).mean(), bce.mean(), kl.mean()
 
 
 def blur(pixels, generator):
@@ -101,7 +89,7 @@ def start(name):
     kind = DigitClassifier if name == CLASSIFIER else DigitsAutoencoder
     for folder in (CHECKPOINTS / name, MODELS / name):
         if (folder / "config.json").exists():
-            model = kind.from_pretrained(folder, use_safetensors=True)
+            model = kind.from_pretrained(folder, torch_dtype=torch.float32, use_safetensors=True)
             optimizer_file = folder / "optimizer.pt"
             state = torch.load(optimizer_file, weights_only=True) if optimizer_file.exists() else None
             record = json.loads((folder / "training.json").read_text())
@@ -111,21 +99,26 @@ def start(name):
     fresh = {"steps": 0, "epochs": 0, "minutes": 0.0}
     if name == CLASSIFIER:
         return DigitClassifier(), None, fresh
-    _, kind_name, latent_dim, kl_weight = next(row for row in FAMILY if row[0] == name)
+    _, kind_name, latent_dim, kl_weight = spec(name)
     return DigitsAutoencoder(kind=kind_name, latent_dim=latent_dim, kl_weight=kl_weight), None, fresh
 
 
-def save(model, optimizer, record, folder):
+def save(model, optimizer, record, folder, half=False):
+    """Write model (fp16 weights when `half`), optimizer state and training record to `folder`."""
     model.register_to_config(_name_or_path=folder.name)  # not the folder it was loaded from
-    model.save_pretrained(folder, safe_serialization=True)
+    if half:
+        model.to(torch.float16).save_pretrained(folder, safe_serialization=True)
+        model.float()
+    else:
+        model.save_pretrained(folder, safe_serialization=True)
     if optimizer is not None:
         torch.save(optimizer.state_dict(), folder / "optimizer.pt")
     (folder / "training.json").write_text(json.dumps(record, indent=2) + "\n")
 
 
-def train(name, minutes, data):
-    """Train `name` for `minutes` of CPU time, checkpointing every CHECKPOINT_SECONDS; then write
-    it to assets/models/."""
+def train(name, minutes, data, steps=None):
+    """Train `name` for `minutes` of CPU time (or for `steps` steps, when given), checkpointing
+    every CHECKPOINT_SECONDS; then write it to assets/models/."""
     # 1. Model, optimizer and the data stream, seeded by how far training has come.
     model, state, record = start(name)
     model.train()
@@ -136,20 +129,22 @@ def train(name, minutes, data):
     generator = torch.Generator().manual_seed(SEED * 1_000_003 + record["steps"])
     pixels, labels, pool = data
     kl_weight = getattr(model.config, "kl_weight", 0.0)
-    # 2. Epochs until the CPU time is up, learning rate on a cosine over the budget.
+    # 2. Epochs until the budget is spent, learning rate on a cosine over it.
     began, last_checkpoint = time.process_time(), time.time()
     budget, run_steps = minutes * 60, 0
     minutes_so_far = lambda: round(record["minutes"] + (time.process_time() - began) / 60, 2)  # noqa: E731
-    while time.process_time() - began < budget:
+    spent = lambda: min(1.0, run_steps / steps if steps else (time.process_time() - began) / budget)  # noqa: E731
+    while spent() < 1:
         for batch in torch.randperm(len(pixels), generator=generator).split(BATCH):
-            progress = min(1.0, (time.process_time() - began) / budget)
+            if spent() >= 1:
+                break
             for group in optimizer.param_groups:
-                group["lr"] = peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+                group["lr"] = peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * spent())))
             if name == CLASSIFIER:
                 digits = augment(pixels[batch], generator)
                 loss, metric = classifier_loss(model, digits, labels[batch], generator, pool)
             else:
-                warm = kl_weight * min(1.0, record["steps"] / KL_WARMUP_STEPS)
+                warm = warmed_weight(kl_weight, record["steps"], KL_WARMUP_STEPS)
                 loss, _, metric = family_loss(model, augment(pixels[batch], generator), generator, warm)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -172,22 +167,25 @@ def train(name, minutes, data):
     model.eval()
     (CHECKPOINTS / name).mkdir(parents=True, exist_ok=True)
     save(model, optimizer, record, CHECKPOINTS / name)
-    save(model, None, record, MODELS / name)
-    print(f"{name}: {run_steps} steps in {minutes:g} min; wrote {name}: {record}", flush=True)
+    save(model, None, record, MODELS / name, half=name in {row[0] for row in BETA_FAMILY})
+    print(f"{name}: {run_steps} steps; {record['minutes']:g} CPU minutes in all; wrote {name}: {record}", flush=True)
 
 
-def write_test_digits(images, labels, shipped):
-    """The 500 shipped held-out digits (uint8, light ink on black) for the app."""
-    TEST_DIGITS.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(TEST_DIGITS, images=images[shipped], labels=labels[shipped].astype(np.uint8))
+def write_digits(images, labels, shipped, train_rows):
+    """The 500 shipped held-out digits, and the 4,000 training digits (for training live in the
+    app), uint8, light ink on black."""
+    for path, rows in ((TEST_DIGITS, shipped), (TRAIN_DIGITS, train_rows)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, images=images[rows], labels=labels[rows].astype(np.uint8))
 
 
 def main():
-    names = [CLASSIFIER] + [row[0] for row in FAMILY]
+    choices = [CLASSIFIER] + names(beta=True)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", action="append", choices=names, help="a model to train (repeatable)")
-    parser.add_argument("--all", action="store_true", help="train the classifier and the whole family")
+    parser.add_argument("--model", action="append", choices=choices, help="a model to train (repeatable)")
+    parser.add_argument("--all", action="store_true", help="train the classifier and the whole family (β weights too)")
     parser.add_argument("--minutes", type=float, default=3.0, help="CPU minutes per model")
+    parser.add_argument("--steps", type=int, help="train this many steps instead of --minutes")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     if not args.all and not args.model:
@@ -196,12 +194,12 @@ def main():
 
     images, labels = load_mnist()
     train_rows, shipped, _ = split(images, labels)
-    write_test_digits(images, labels, shipped)
+    write_digits(images, labels, shipped, train_rows)
     pixels = torch.from_numpy(images[train_rows].astype(np.float32) / 255)  # (4000, 28, 28)
     pool = torch.from_numpy(no_digit_pictures(NO_DIGIT_POOL, SEED))  # (8000, 28, 28) for the classifier
     data = (pixels, torch.from_numpy(labels[train_rows]), pool)
-    for name in names if args.all else args.model:
-        train(name, args.minutes, data)
+    for name in choices if args.all else args.model:
+        train(name, args.minutes, data, args.steps)
 
 
 if __name__ == "__main__":

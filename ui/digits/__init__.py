@@ -1,14 +1,14 @@
 """Digits: the autoencoder-versus-VAE lesson on real handwriting, with models whose whole latent
 is one short vector: the map of a 2-number latent, a digit you draw and the VAE's samples of
-it, random latents, walks between two digits and what each latent number controls. Each sub-view
-lives in a module of its own."""
+it, random latents, walks between two digits, what each latent number controls, what the KL
+weight does, and how training makes the map. Each sub-view lives in a module of its own."""
 
 import gradio as gr
 
-from ui.digits import draw, latents, maps, prior, traversals, walk
+from ui.digits import beta, draw, latents, maps, prior, traversals, walk
 
 TITLE, VIEW, ELEM_ID = "Digits: AE vs VAE", "digits", "tab-digits"
-SUB_VIEWS = (maps, draw, prior, walk, traversals, latents)
+SUB_VIEWS = (maps, draw, prior, walk, traversals, beta, latents)
 
 HELP = """
 Here each picture, a handwritten digit (MNIST), becomes **one short vector**: 2 numbers for the maps, 16 for the rest.
