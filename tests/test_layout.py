@@ -54,3 +54,24 @@ def test_modules_and_functions_are_short(path):
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             assert node.end_lineno - node.lineno + 1 <= MAX_FUNCTION_LINES, f"{node.name} is too long"
+
+
+def test_a_tab_bar_holds_only_tabs():
+    """The browser numbers a bar's tabs by their place among the Tabs' children: a component made
+    between two tabs (a gr.State passed to an event, say) shifts the count, and clicking a tab
+    then relabels another (the Digits bar once read "Map | Draw a digit | Prior samples | Draw a digit")."""
+    import gradio as gr
+    import app
+    with gr.Blocks() as stray:
+        with gr.Tabs() as tabs:
+            with gr.Tab("A"):
+                pass
+            gr.State(0)
+            with gr.Tab("B"):
+                pass
+    assert [type(child).__name__ for child in tabs.children] == ["Tab", "State", "Tab"]  # what the check sees
+    bars = [block for block in app.build_app().blocks.values() if isinstance(block, gr.Tabs)]
+    assert len(bars) >= 2  # the page's tabs and the Digits sub-views
+    for bar in bars:
+        assert all(isinstance(child, gr.Tab) for child in bar.children), [type(c).__name__ for c in bar.children]
+    stray.close()

@@ -61,6 +61,8 @@ def build(page):
             point_picture = gr.Image(label="Decode of the point", format="png", interactive=False, height=224,
                                      elem_id="digits-point")
             point_summary = gr.JSON(label="Summary", elem_id="digits-point-summary")
+        # Inside the tab: a component made between two tabs would count as a tab in the bar's order.
+        map_names = {name: gr.State(name) for name in (AE_2D, VAE_2D)}
     map_event = dict(fn=on_map, inputs=extent, outputs=[ae_map, vae_map, mix_plot, map_summary])
     map_tab.select(**map_event, api_name="digits_map")
     page.tab.select(**map_event, api_visibility="private")
@@ -69,5 +71,5 @@ def build(page):
     for control in (z1, z2):
         control.release(**point_event, api_visibility="private")
     for name, picture in ((AE_2D, ae_map), (VAE_2D, vae_map)):
-        picture.select(on_map_click, [gr.State(name), extent], [point_model, z1, z2],
+        picture.select(on_map_click, [map_names[name], extent], [point_model, z1, z2],
                        api_visibility="private").then(**point_event, api_visibility="private")
