@@ -5,7 +5,7 @@ import gradio as gr
 from latent_lab.checks import MAX_SEED
 from latent_lab.photos import compare
 from latent_lab.photos.compare import CompareResult, compare_stream
-from ui import answers, common, errors, widgets
+from ui import answers, common, errors, events, widgets
 
 TITLE, VIEW, ELEM_ID = "AE vs VAE", "compare", "tab-compare"
 
@@ -48,5 +48,5 @@ def build(page):
     rows, plot, summary = widgets.rows_plot_summary(
         "Per model: the path from A to B, then decodes of random z ~ N(0, I)", "Smoothness of each path",
         "compare-rows", summary_id="compare-summary")
-    button.click(on_compare, [picture_a, picture_b, steps, seed], [rows, plot, summary], api_name="compare")
+    events.streamed(button, on_compare, [picture_a, picture_b, steps, seed], [rows, plot, summary], api_name="compare")
     return dict(picture_a=picture_a, picture_b=picture_b, steps=steps, seed=seed)

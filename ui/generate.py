@@ -10,7 +10,7 @@ from latent_lab.diffusion import generate, latent_walk
 from latent_lab.diffusion.anatomy import anatomy
 from latent_lab.checks import MAX_SEED, model_name
 from latent_lab.diffusion.schedulers import MAX_SCHEDULERS, compare_schedulers
-from ui import answers, common, errors, files, widgets
+from ui import answers, common, errors, events, files, widgets
 
 TITLE, VIEW, ELEM_ID = "Generate", "generate", "tab-generate"
 
@@ -161,8 +161,8 @@ def build(page):
                 to_interpolate = gr.Button("Send to Interpolate (as A)", size="sm")
             summary = gr.JSON(label="Summary", elem_id="generate-summary")
     random_button.click(random_seed, None, seed, api_visibility="private")
-    button.click(on_generate, [prompt, negative_prompt, scheduler, steps, guidance_scale, seed], [generated, summary],
-                 api_name="generate")
+    events.streamed(button, on_generate, [prompt, negative_prompt, scheduler, steps, guidance_scale, seed],
+                    [generated, summary], api_name="generate")
     to_encode.click(lambda picture: (picture, gr.Tabs(selected="encode")), generated,
                     [page.shared["encode.picture"], page.tabs], api_visibility="private")
     to_interpolate.click(lambda picture: (picture, gr.Tabs(selected="interpolate")), generated,
@@ -217,7 +217,7 @@ def build_walks(settings):
             vae_plot = gr.Plot(label="Change per step", show_label=False)
             vae_summary = gr.JSON(label="Summary", elem_id="vae-walk-summary")
     walk_inputs = [prompt_a, prompt_b, seed_a, seed_b, walk_frames, scheduler, steps, guidance_scale]
-    walk_button.click(on_latent_walk, walk_inputs, walk_outputs, api_name="latent_walk")
+    events.streamed(walk_button, on_latent_walk, walk_inputs, walk_outputs, api_name="latent_walk")
     vae_button.click(on_vae_walk, walk_inputs, [vae_gallery, vae_plot, vae_summary], api_name="vae_walk")
 
 

@@ -6,7 +6,7 @@ import gradio as gr
 from latent_lab.photos import interpolate
 from latent_lab.photos.interpolate import (InterpolateResult, ThreeWaysResult, interpolate_stream, interpolate_view,
                                     three_ways_stream)
-from ui import answers, common, errors, files, widgets
+from ui import answers, common, errors, events, files, widgets
 
 TITLE, VIEW, ELEM_ID = "Interpolate", "interpolate", "tab-interpolate"
 
@@ -81,7 +81,7 @@ def build(page):
     walk_plot = gr.Plot(label="‖z‖ and distance to a crossfade along the path", show_label=False)
     gr.Markdown(HELP)
     inputs = [image_a, image_b, steps, method, page.model]
-    button.click(on_interpolate, inputs, [frames, animation, walk_plot, summary], api_name="interpolate")
+    events.streamed(button, on_interpolate, inputs, [frames, animation, walk_plot, summary], api_name="interpolate")
     with gr.Row():
         video_button = gr.Button("Save the path as MP4", size="sm")
         video_file = gr.File(label="Video", elem_id="interpolate-video", visible=False)
@@ -91,7 +91,7 @@ def build(page):
         gr.Markdown(THREE_WAYS_HELP)
         three_ways_button = gr.Button("Compare the three ways", variant="secondary")
         rows, plot, three_summary = widgets.rows_plot_summary("Each way from A to B", "‖z‖ along each way", "three-ways")
-    three_ways_button.click(on_three_ways, [image_a, image_b, steps, page.model], [rows, plot, three_summary],
-                            api_name="three_ways")
+    events.streamed(three_ways_button, on_three_ways, [image_a, image_b, steps, page.model],
+                    [rows, plot, three_summary], api_name="three_ways")
     page.shared["interpolate.picture_a"] = image_a
     return dict(picture_a=image_a, picture_b=image_b, steps=steps, method=method)

@@ -5,7 +5,7 @@ import gradio as gr
 from latent_lab.checks import MAX_SEED
 from latent_lab.photos import sample
 from latent_lab.photos.sample import SampleResult, sample_stream
-from ui import answers, common, errors, widgets
+from ui import answers, common, errors, events, widgets
 
 TITLE, VIEW, ELEM_ID = "Sample", "sample", "tab-sample"
 
@@ -46,6 +46,6 @@ def build(page):
             pixel_std_plot = gr.Plot(label="Where the samples differ", show_label=False)
             summary = gr.JSON(label="Summary", elem_id="sample-summary")
     gr.Markdown(HELP)
-    button.click(on_sample, [picture, n_samples, sigma_scale, seed, page.model], [samples, pixel_std_plot, summary],
-                 api_name="sample")
+    events.streamed(button, on_sample, [picture, n_samples, sigma_scale, seed, page.model],
+                    [samples, pixel_std_plot, summary], api_name="sample")
     return dict(picture=picture, n_samples=n_samples, sigma_scale=sigma_scale, seed=seed)

@@ -5,7 +5,7 @@ import gradio as gr
 from latent_lab.checks import InputError, shorten
 from latent_lab.photos import traverse
 from latent_lab.photos.traverse import TraverseResult, traverse_stream
-from ui import answers, common, errors, files, widgets
+from ui import answers, common, errors, events, files, widgets
 
 TITLE, VIEW, ELEM_ID = "Traverse", "traverse", "tab-traverse"
 
@@ -69,7 +69,7 @@ def build(page):
             button = gr.Button("Traverse", variant="primary")
     outputs = widgets.frames_animation_plot("Decodes along the channel", "Change from the reconstruction",
                                            "traverse-frames", "traverse-summary")
-    button.click(on_traverse, [picture, channel, low, high, steps, unit, region, page.model], outputs,
-                 api_name="traverse")
+    events.streamed(button, on_traverse, [picture, channel, low, high, steps, unit, region, page.model], outputs,
+                    api_name="traverse")
     page.model.change(channel_slider, page.model, channel, api_visibility="private")
     return dict(picture=picture, channel=channel, low=low, high=high, steps=steps, unit=unit, region=region)

@@ -49,7 +49,8 @@ class Sketchpad(gr.Sketchpad):
             return  # layers and backgrounds are never used: not kept
         drawing = data.files[0][1]
         if len(drawing) > self.MAX_DRAWING_BYTES:
-            raise gr.Error(f"This drawing is larger than {self.MAX_DRAWING_BYTES // 1_000_000} MB.", print_exception=False)
+            raise gr.Error(f"This drawing is larger than {self.MAX_DRAWING_BYTES // 1_000_000} MB.",
+                           print_exception=False)
         with self._kept_lock:
             self.blob_storage.pop(key, None)
             self.blob_storage[key] = drawing
