@@ -16,7 +16,7 @@ EXAMPLES = ASSETS / "examples"
 class Settings:
     vae: str  # a local diffusers folder or a hub id
     pipeline: str
-    max_side: int  # uploads are shrunk so their longest side is at most this
+    max_side: int | None  # uploads are shrunk so their longest side is at most this; None: measured
     threads: int  # torch CPU threads; 0 lets torch decide
     max_file_size: str  # upload limit, as Gradio reads it
     queue_size: int  # requests that may wait; past it a client is told the app is busy
@@ -29,7 +29,7 @@ class Settings:
         return cls(
             vae=env("LATENT_LAB_VAE") or str(EMBEDDED_VAE),
             pipeline=env("LATENT_LAB_PIPELINE") or str(EMBEDDED_PIPELINE),
-            max_side=int(env("LATENT_LAB_MAX_SIDE", "512")),
+            max_side=int(env("LATENT_LAB_MAX_SIDE")) if env("LATENT_LAB_MAX_SIDE") else None,
             threads=int(env("LATENT_LAB_THREADS", "0")),
             max_file_size=env("LATENT_LAB_MAX_FILE_SIZE", "25mb"),
             queue_size=int(env("LATENT_LAB_QUEUE_SIZE", "32")),

@@ -25,7 +25,7 @@ SCENE_TRIPLES = [[str(EXAMPLES / "scenes" / f"{name}.png") for name in triple] f
 @common.gpu
 @answers.remembered
 def on_arithmetic(file_a, file_b, file_c, strength, model=None):
-    result = arithmetic_view(*common.vae(model), file_a, file_b, file_c, strength, common.settings.max_side)
+    result = arithmetic_view(*common.vae(model), file_a, file_b, file_c, strength, common.max_side(model))
     return result.result, result.reconstructions, result.summary
 
 

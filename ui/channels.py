@@ -19,7 +19,7 @@ scaled by the model's `scaling_factor` so that, over the training data, they hav
 @common.gpu
 @answers.remembered
 def on_channels(file, model=None):
-    result = channels_view(*common.vae(model), file, common.settings.max_side)
+    result = channels_view(*common.vae(model), file, common.max_side(model))
     return result.channels_plot, result.histogram_plot, result.summary
 
 

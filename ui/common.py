@@ -1,9 +1,11 @@
 """What every tab shares: the settings read from the environment, the example photos, the
 ZeroGPU decorator and the models the tabs run."""
 
+from pathlib import Path
+
+from latent_lab import models, sizing
 from latent_lab.checks import InputError
-from latent_lab.config import EXAMPLES, Settings
-from latent_lab import models
+from latent_lab.config import EXAMPLES, MODEL_FAMILY, Settings
 
 settings = Settings.from_env()  # tests replace it before the app is built
 EXAMPLE_IMAGES = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
@@ -34,3 +36,14 @@ def vae(name=None):
 
 def pipe():
     return models.load_pipeline(settings.pipeline)
+
+
+def working_size(name=None):
+    """The size the photo views work at with the chosen VAE, and why (sizing.working_size)."""
+    model, source = vae(name)
+    embedded = any(Path(source) == path for path in MODEL_FAMILY)
+    return sizing.working_size(model, settings.max_side, embedded)
+
+
+def max_side(name=None):
+    return working_size(name).side

@@ -20,7 +20,7 @@ Where σ is small the encoder is sure; where it is large, many latents would do.
 @common.gpu
 @answers.remembered
 def on_encode(file, model=None):
-    result = encode_view(*common.vae(model), file, common.settings.max_side)
+    result = encode_view(*common.vae(model), file, common.max_side(model))
     return result.reconstruction, result.posterior_plot, result.summary
 
 

@@ -37,7 +37,7 @@ latents and decode each point. Compare the rows: on this spatial latent they are
 @answers.remembered
 def on_interpolate(file_a, file_b, steps, method, model=None):
     """Streams: each frame appears as soon as it is decoded."""
-    for item in interpolate_stream(*common.vae(model), file_a, file_b, steps, method, common.settings.max_side):
+    for item in interpolate_stream(*common.vae(model), file_a, file_b, steps, method, common.max_side(model)):
         if isinstance(item, InterpolateResult):
             yield item.frames, files.write_gif(item.frames), item.norm_plot, item.summary
         else:
@@ -48,7 +48,7 @@ def on_interpolate(file_a, file_b, steps, method, model=None):
 @common.gpu
 @answers.remembered
 def on_interpolate_video(file_a, file_b, steps, method, model=None):
-    result = interpolate_view(*common.vae(model), file_a, file_b, steps, method, common.settings.max_side)
+    result = interpolate_view(*common.vae(model), file_a, file_b, steps, method, common.max_side(model))
     return files.write_video(result.frames)
 
 
@@ -57,7 +57,7 @@ def on_interpolate_video(file_a, file_b, steps, method, model=None):
 @answers.remembered
 def on_three_ways(file_a, file_b, steps, model=None):
     """Streams: the crossfade's row first (it needs no model), then lerp's and slerp's."""
-    for item in three_ways_stream(*common.vae(model), file_a, file_b, steps, common.settings.max_side):
+    for item in three_ways_stream(*common.vae(model), file_a, file_b, steps, common.max_side(model)):
         if isinstance(item, ThreeWaysResult):
             yield item.rows, item.norm_plot, item.summary
         else:

@@ -25,7 +25,7 @@ same until you raise the σ-scale. The same seed always gives the same samples. 
 @answers.remembered
 def on_sample(file, n_samples, sigma_scale, seed, model=None):
     """Streams: each sample appears as soon as it is decoded."""
-    for item in sample_stream(*common.vae(model), file, n_samples, sigma_scale, seed, common.settings.max_side):
+    for item in sample_stream(*common.vae(model), file, n_samples, sigma_scale, seed, common.max_side(model)):
         if isinstance(item, SampleResult):
             yield item.samples, item.pixel_std_plot, item.summary
         else:

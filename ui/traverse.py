@@ -43,7 +43,7 @@ def channel_slider(model=None):
 def on_traverse(file, channel, low, high, steps, unit, region, model=None):
     """Streams: the frames appear as they are decoded."""
     for item in traverse_stream(*common.vae(model), file, channel, low, high, steps, unit, parse_region(region),
-                                common.settings.max_side):
+                                common.max_side(model)):
         if isinstance(item, TraverseResult):
             yield item.frames, files.write_gif(item.frames), files.write_video(item.frames), item.change_plot, item.summary
         else:
