@@ -9,9 +9,10 @@ from types import SimpleNamespace
 import gradio as gr
 
 from latent_lab import models, vae as vae_ops
-from ui import arithmetic, channels, common, compare, digits, encode, errors, generate, interpolate, lessons, sample, traverse
+from ui import (arithmetic, channels, classroom, common, compare, digits, encode, errors, generate, interpolate, lessons,
+                sample, traverse)
 
-TABS = (encode, sample, interpolate, channels, traverse, arithmetic, compare, digits, generate)
+TABS = (encode, sample, interpolate, channels, traverse, arithmetic, compare, digits, classroom, generate)
 
 INTRO = """
 # Latent Lab
