@@ -49,12 +49,13 @@ def curves_figure(curve, moment, marks=None, title=""):
         values = curve[key]
         if values is None or all(value is None for value in values):
             ax.text(0.5, 0.5, "no KL term:\nan autoencoder", ha="center", va="center", transform=ax.transAxes)
-        else:
-            ax.plot(steps, values, color="tab:blue", linewidth=1, label="training batches")
-            if marks is not None and marks.get(key) is not None:
-                ax.plot(np.maximum(marks["steps"], 1), marks[key], "o", color="black", markersize=3,
-                        label="test digits")
-            ax.legend(fontsize=7)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
+        ax.plot(steps, values, color="tab:blue", linewidth=1, label="training batches")
+        if marks is not None and marks.get(key) is not None:
+            ax.plot(np.maximum(marks["steps"], 1), marks[key], "o", color="black", markersize=3, label="test digits")
+        ax.legend(fontsize=7)
         ax.axvline(max(moment, 1), color="red", linewidth=1.5)
         ax.set_xscale("log")
         ax.set_xlabel("training step")

@@ -5,10 +5,10 @@ weight does, and how training makes the map. Each sub-view lives in a module of 
 
 import gradio as gr
 
-from ui.digits import beta, draw, latents, maps, prior, traversals, walk
+from ui.digits import beta, draw, latents, maps, prior, training, traversals, walk
 
 TITLE, VIEW, ELEM_ID = "Digits: AE vs VAE", "digits", "tab-digits"
-SUB_VIEWS = (maps, draw, prior, walk, traversals, beta, latents)
+SUB_VIEWS = (maps, draw, prior, walk, traversals, beta, training, latents)
 
 HELP = """
 Here each picture, a handwritten digit (MNIST), becomes **one short vector**: 2 numbers for the maps, 16 for the rest.
