@@ -30,6 +30,7 @@ BATCH, LR = 64, 3e-3
 WARMUP_SHARE = 0.2  # the KL weight ramps up over the first fifth of the steps
 MAP_CELLS = 16
 PRIOR_SHOWN, PRIOR_MEASURED = 24, 256  # 16 numbers: z ~ N(0, I) shown (3 rows of 8), and measured
+RECENT_STEPS = 20  # while training, the loss is the mean of the last this many batches
 
 
 @dataclass(frozen=True)
@@ -90,17 +91,26 @@ def train_steps(model, optimizer, state, count):
     model.eval()
 
 
-def measure(model, request):
-    """The model now, on the test digits: reconstruction and KL (nats per digit) and the codes' spread."""
+def measure(model, state, done):
+    """The codes of the test digits now, and the numbers: reconstruction and KL (nats per digit) of
+    the test digits when done, else of the last training batches (cheaper: no decode), and the
+    codes' spread."""
     images, _ = test_digits()
     pixels = latents.to_pixels(images)
     with torch.inference_mode():
         mean, logvar = model.encode(pixels)
-        recon = nn.functional.binary_cross_entropy_with_logits(
-            model.decode_logits(mean), pixels, reduction="none").sum(dim=(1, 2)).mean()
-        kl = None if logvar is None else 0.5 * (mean**2 + logvar.exp() - 1 - logvar).sum(dim=1).mean()
-    return mean, {"recon": float(recon), "kl": None if kl is None else float(kl),
-                  "code_std": float(mean.std(dim=0).mean())}
+        if done:
+            recon = float(nn.functional.binary_cross_entropy_with_logits(
+                model.decode_logits(mean), pixels, reduction="none").sum(dim=(1, 2)).mean())
+            kl = None if logvar is None else float(0.5 * (mean**2 + logvar.exp() - 1 - logvar).sum(dim=1).mean())
+        elif state["losses"]:
+            recent = state["losses"][-RECENT_STEPS:]
+            recon, kl = (sum(values) / len(recent) for values in zip(*recent))
+            kl = None if logvar is None else kl
+        else:  # not one step yet
+            recon = kl = None
+    return mean, {"recon": recon, "kl": kl, "code_std": float(mean.std(dim=0).mean()),
+                  "measured_on": "test digits" if done else "training batches"}
 
 
 def picture_now(model, request, codes):
@@ -119,7 +129,7 @@ def picture_now(model, request, codes):
 
 def show(model, request, state, done):
     """(picture, loss curves figure, summary) of the model as it is now."""
-    codes, numbers = measure(model, request)
+    codes, numbers = measure(model, state, done)
     picture, shown = picture_now(model, request, codes)
     steps = len(state["losses"])
     curve = loss_curve(state["losses"], with_kl=request.beta > 0)
@@ -141,13 +151,13 @@ def train_live(beta, latent_dim, seconds, seed):
     state = {"pixels": torch.from_numpy(train_digits()[0].copy()), "request": request, "losses": [],
              "generator": torch.Generator().manual_seed(request.seed)}
     yield show(model, request, state, done=False)  # the untrained model, at once
-    # 2. Steps in chunks of about UPDATE_SECONDS / 2, a picture after each (drawing takes time too).
+    # 2. Steps in chunks of about UPDATE_SECONDS / 3, a picture after each (drawing takes longer).
     chunk = 5
     while len(state["losses"]) < request.steps:
         began = time.monotonic()
         train_steps(model, optimizer, state, min(chunk, request.steps - len(state["losses"])))
         took = max(time.monotonic() - began, 1e-3)
-        chunk = max(1, min(4 * chunk, round(chunk * UPDATE_SECONDS / 2 / took)))
+        chunk = max(1, min(4 * chunk, round(chunk * UPDATE_SECONDS / 3 / took)))
         if len(state["losses"]) < request.steps:
             yield show(model, request, state, done=False)
     # 3. The finished model.

@@ -24,8 +24,8 @@ snapshot, the red line the moment shown.
 """
 LIVE_HELP = """
 **Train one live.** A fresh, smaller model of the same kind, trained from scratch on the 4,000 shipped training digits
-while you watch: the map (2 numbers) or random latents decoded (16 numbers) and the loss curves, updated about twice a
-second. β = 0 trains an autoencoder. The seconds count training steps ({pace} a second), not the clock, so the same
+while you watch: the map (2 numbers) or random latents decoded (16 numbers) and the loss curves, updated every second or
+so. β = 0 trains an autoencoder. The seconds count training steps ({pace} a second), not the clock, so the same
 seed gives the same model; on a busy server it takes longer. One model at a time per page; Stop ends it.
 """
 _training = set()  # the pages (sessions) with a model training now: one each at a time
