@@ -44,7 +44,8 @@ def model_line():
         return f"**Model problem:** {errors.user_error(error).message}"
     settings, config = common.settings, model.config
     return (f"Default VAE: **{settings.vae_name}**, {models.parameter_count(model) / 1e6:.1f} M parameters, "
-            f"{config.latent_channels} latent channels at 1/{vae_ops.scale_factor(model)} of the picture's size.")
+            f"{config.latent_channels} latent channels at 1/{vae_ops.scale_factor(model)} of the picture's size. "
+            f"Pictures are worked at {common.working_size().reason}.")
 
 
 def build_app():
@@ -61,7 +62,7 @@ def build_app():
                                open_view=gr.State(encode.VIEW), shared={}, demo=demo)
         selector.change(lambda name: name, selector, page.model, api_visibility="private")
         fields, titles = {}, {}
-        with gr.Tabs() as page.tabs:
+        with gr.Tabs(overflow_behavior="wrap") as page.tabs:  # every tab in sight, none in a menu
             for tab in TABS:
                 with gr.Tab(tab.TITLE, id=tab.VIEW, elem_id=tab.ELEM_ID) as page.tab:
                     fields[tab.VIEW], titles[tab.VIEW] = tab.build(page), tab.TITLE

@@ -27,17 +27,17 @@ class ImageFile(gr.Image):
 
 class Sketchpad(gr.Sketchpad):
     """A sketchpad that hands the handler the drawing's bytes. The browser sends a drawing ahead of
-    the event, as blobs: only its composite is kept (in bytes and in count, bounded; dropped once
-    read), never its layers, so no index or size a caller sends can make the server allocate more.
-    A file it names is read only from Gradio's upload folder, as for ImageFile."""
+    its events, as blobs: only its composite is kept, never its layers (so no index a caller sends
+    allocates anything), and the kept drawings are bounded in count and bytes, the least recently
+    used freed first. A drawing stays readable until then, as the page sends it once and may use it
+    for several events (a slider moved after drawing). A file it names is read only from Gradio's
+    upload folder, as for ImageFile."""
 
-    KEPT_DRAWINGS, KEPT_BYTES = 64, 32_000_000  # sent but not yet read; beyond either the oldest go
-    MAX_DRAWING_BYTES = 8_000_000  # a 280x280 drawing is a few KB
+    KEPT_DRAWINGS, KEPT_BYTES = 64, 8_000_000  # per sketchpad; beyond either, the least recently used go
+    MAX_DRAWING_BYTES = 4_000_000  # a 280x280 drawing is a few KB
     MAX_ID = 100  # characters
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._kept_lock = threading.Lock()
+    _kept_lock = threading.Lock()  # a class attribute: Gradio reads a component's settings from __init__
 
     def get_block_name(self):
         return "imageeditor"  # drawn by the browser exactly as gr.Sketchpad
@@ -63,7 +63,10 @@ class Sketchpad(gr.Sketchpad):
             return None
         if payload.id is not None:
             with self._kept_lock:
-                return self.blob_storage.pop(payload.id, None)  # read once, then freed
+                drawing = self.blob_storage.pop(payload.id, None)
+                if drawing is not None:
+                    self.blob_storage[payload.id] = drawing  # the most recently used, kept last
+                return drawing
         if payload.composite is None:
             return None
         try:

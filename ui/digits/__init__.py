@@ -22,7 +22,7 @@ show, with the number that checks it in the summary. Each decode carries the lab
 def build(page):
     gr.Markdown(HELP)
     fields = {}
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap"):  # every sub-view in sight, none in a menu
         for view in SUB_VIEWS:
             fields.update(view.build(page) or {})
     return fields
