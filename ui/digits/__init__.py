@@ -15,7 +15,8 @@ Here each picture, a handwritten digit (MNIST), becomes **one short vector**: 2 
 A plain **autoencoder** (AE) maps each digit to one point and nothing asks those points to fill any space. A **VAE**
 maps it to a distribution, μ and σ, and its KL term pulls those toward N(0, I). Every claim below is one the pictures
 show, with the number that checks it in the summary. Each decode carries the label a small digit classifier gives it
-("7 94%"); a *clear digit* is one it calls a digit 0-9 with at least 50%.
+and its confidence ("7 0.94"; "none" when it calls it no digit); a *clear digit* is one it calls a digit 0-9 with at
+least 0.5.
 """
 
 
