@@ -58,7 +58,7 @@ def test_latents_decode_in_order_as_plain_pictures(client):
     ("digits-vae-2d", "[[0, 0, 0]]", "2 numbers"),
     ("digits-vae-2d", "[[NaN, 0]]", "JSON|finite"),
     ("digits-vae-2d", json.dumps([[0, 0]] * 1025), "1,024|1024"),
-    ("digits-nope", "[[0, 0]]", "not in the list of choices|Unknown digits model"),
+    ("digits-nope", "[[0, 0]]", "not one of the choices|Unknown digits model"),
 ])
 def test_bad_latents_get_a_sentence(client, model, text, message):
     with pytest.raises(Exception, match=message):
