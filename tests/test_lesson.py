@@ -35,7 +35,7 @@ def summary(panel, elem_id, key, until=lambda numbers: True):
 def shot(page, name, locator=None):
     """A screenshot for the lesson, of the whole page scrolled to `locator`."""
     if locator is not None:
-        locator.scroll_into_view_if_needed()
+        locator.first.evaluate("element => element.scrollIntoView({block: 'center'})")
     page.wait_for_timeout(800)
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"lesson-{name}.png"), full_page=False)
@@ -59,7 +59,7 @@ def step_1_an_encoder_gives_a_distribution(page):
     numbers = summary(panel, "encode-summary", "kl_per_dim")
     assert numbers["latent_shape"][0] == 4 and numbers["sigma_min"] > 0  # μ and σ > 0 in every cell
     assert numbers["kl_per_dim"] > 0 and numbers["psnr_db"] > 20
-    shot(page, "encode")
+    shot(page, "encode", panel.locator("#reconstruction"))
 
 
 def step_2_samples_vary_around_the_picture(page):
@@ -74,7 +74,7 @@ def step_2_samples_vary_around_the_picture(page):
     assert numbers["digits-ae-2d"]["sigma"] is None and len(numbers["digits-vae-2d"]["sigma"]) == 2
     assert numbers["sigma_scale"] == 1 and numbers["pixel_std_mean"] > 0  # samples differ ...
     assert numbers["keep_label_share"] >= 0.75  # ... and keep their digit
-    shot(page, "digits-draw")
+    shot(page, "digits-draw", panel.locator("#vae-marked"))
     panel.get_by_label("σ-scale").first.fill("3")  # slide σ-scale to 3
     panel.get_by_role("button", name="Encode my digit").click()
     wide = summary(panel, "digits-draw-summary", "keep_label_share", until=lambda numbers: numbers["sigma_scale"] == 3)
@@ -165,12 +165,34 @@ def step_7_diffusion_works_in_this_latent_space(page):
     shot(page, "generate", panel.locator("#generated"))
 
 
+def step_8_the_kl_weight_is_a_knob_and_training_makes_the_map(page):
+    panel = open_digits(page, "β, the KL weight")
+    family = {(row["latent_dim"], row["kl_weight"]): row
+              for row in summary(panel, "digits-beta-summary", "family")["family"]}
+    assert family[2, 0]["code_std"] > 3 > 1.5 > family[2, 1]["code_std"]  # β = 0: codes spread far; β ≈ 1: N(0, I)
+    assert family[16, 0]["prior_digit_likeness"] < 0.3 < 0.6 < family[16, 1]["prior_digit_likeness"]
+    blur = [family[16, beta]["psnr_db"] for beta in (1, 4, 16)]
+    active = [family[16, beta]["active_dims"] for beta in (1, 4, 16)]
+    assert blur == sorted(blur, reverse=True) and active == sorted(active, reverse=True) and active[-1] < 8
+    panel.get_by_label("β", exact=False).first.fill(str(len(family) // 2))  # move the slider: the map switches
+    shot(page, "digits-beta", panel.locator("#beta-map"))
+    training = open_digits(page, "Training")
+    replay = summary(training, "digits-training-summary", "snapshots")["snapshots"]
+    shares = [snapshot["clear_share"] for snapshot in replay]
+    assert replay[0]["step"] == 0 and shares[0] < 0.2 < 0.8 < shares[-1]  # the map forms
+    training.locator("#train-now").click()
+    live = summary(training, "digits-train-summary", "clear_share", until=lambda numbers: numbers.get("done"))
+    assert live["steps"] == live["total_steps"] > 0 and live["clear_share"] > 0.5
+    shot(page, "digits-training", training.locator("#live-picture"))
+
+
 def test_the_lesson_step_by_step(page):  # noqa: F811
     """The steps in LESSON.md's order; each asserts the number its claim names."""
     lesson = (SCREENSHOTS.parent.parent / "docs" / "LESSON.md").read_text()
     headings = re.findall(r"^## (\d)\. ", lesson, flags=re.M)
-    assert headings[:7] == ["1", "2", "3", "4", "5", "6", "7"]
+    assert headings == ["1", "2", "3", "4", "5", "6", "7", "8"]
     for step in (step_1_an_encoder_gives_a_distribution, step_2_samples_vary_around_the_picture,
                  step_3_the_kl_term_packs_the_codes, step_4_random_latents_decode_to_digits_only_for_the_vae,
-                 step_5_walks, step_6_directions_mean_something, step_7_diffusion_works_in_this_latent_space):
+                 step_5_walks, step_6_directions_mean_something, step_7_diffusion_works_in_this_latent_space,
+                 step_8_the_kl_weight_is_a_knob_and_training_makes_the_map):
         step(page)
