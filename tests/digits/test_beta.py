@@ -10,15 +10,6 @@ from latent_lab.digits import beta, figures, maps
 from latent_lab.digits.loss import loss_curve
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is faster than two fighting over a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # The weights
 
 def test_the_family_trains_weights_from_0_to_16_a_factor_of_about_4_apart():

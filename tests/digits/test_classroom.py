@@ -7,7 +7,6 @@ import weakref
 
 import numpy as np
 import pytest
-import torch
 from PIL import ImageColor
 
 from latent_lab.checks import InputError
@@ -18,15 +17,6 @@ from latent_lab.digits import models
 from latent_lab.training.mnist import sketch_digits
 
 AE, VAE = MAP_MODELS
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is faster than two fighting over a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 class Clock:

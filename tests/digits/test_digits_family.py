@@ -15,15 +15,6 @@ from latent_lab.digits.models import DigitClassifier, DigitsAutoencoder, family,
 from latent_lab.training.mnist import sketch_digits
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is faster than two fighting over a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny(kind, latent_dim=2, seed=0):
     torch.manual_seed(seed)
     return DigitsAutoencoder(kind=kind, latent_dim=latent_dim, kl_weight=1.0 if kind == "vae" else 0.0,

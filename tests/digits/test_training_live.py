@@ -10,15 +10,6 @@ from latent_lab.digits import live, maps, replay
 from latent_lab.training.replay_digits import snapshot_steps
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is faster than two fighting over a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def short_live(monkeypatch):
     """Live training at 2 steps a second (10 steps for 5 seconds) on a 16-cell-less small map."""
