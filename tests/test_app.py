@@ -202,7 +202,11 @@ def test_scheduler_comparison_and_anatomy(client):
     parts = client.predict(api_name="/anatomy")
     names = {c["name"]: c for c in parts["components"]}
     assert {"unet", "vae", "text_encoder", "tokenizer", "scheduler"} <= set(names)
-    assert names["unet"]["parameters"] > 0 and names["scheduler"]["config"]["num_train_timesteps"] == 1000
+    from ui import common
+    served = common.pipe()
+    for name in ("unet", "vae", "text_encoder"):  # counted on the very weights the app runs
+        assert names[name]["parameters"] == sum(p.numel() for p in getattr(served, name).parameters()), name
+    assert names["scheduler"]["config"]["num_train_timesteps"] == 1000
 
 
 def test_a_lesson_saves_a_tab_and_opens_it_again(tmp_path):

@@ -1,8 +1,10 @@
 """The benchmark helpers on tiny models: FLOP counts, the matmul peak, the app's fast path, and
 the actions it times (that they do the model work the floors count)."""
 
+import itertools
 import json
 import os
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -11,6 +13,7 @@ from benchmarks import actions, precision, report, sd_vae
 from latent_lab import cache, models, vae as vae_ops
 from latent_lab.config import EXAMPLES
 from tests.conftest import make_tiny_vae
+from tests.test_models import ScriptedClock
 
 
 def test_flops_of_a_convolution_and_of_cpu_attention():
@@ -28,9 +31,17 @@ def test_flops_of_a_tiny_vae_decode_grow_with_the_picture():
     assert small > 0 and large == pytest.approx(4 * small, rel=0.01)  # 4x the pixels: 4x the convolutions
 
 
-def test_matmul_and_convolution_peaks_are_positive():
-    assert sd_vae.matmul_peak(torch.float32, size=64, seconds=0.01) > 0
-    assert sd_vae.conv_peak(torch.float32, channels=8, side=8, seconds=0.01) > 0
+def test_matmul_and_convolution_peaks_are_the_flops_of_the_fastest_call(monkeypatch):
+    """On a scripted clock: calls of 0.5, 0.25 and 1.0 seconds, over and over, for 2 seconds after
+    a warm-up; the peak is the FLOPs of one call over the fastest, 0.25 s."""
+    clock = ScriptedClock()
+    monkeypatch.setattr(sd_vae, "time", clock)
+    for name in ("matmul", "conv2d"):
+        owner = torch if name == "matmul" else torch.nn.functional
+        durations = itertools.chain([10.0], itertools.cycle([0.5, 0.25, 1.0]))  # the warm-up first
+        monkeypatch.setattr(owner, name, clock.charging(getattr(owner, name), lambda *a, **k: next(durations)))
+    assert sd_vae.matmul_peak(torch.float32, size=64, seconds=2.0) == 2 * 64**3 / 0.25
+    assert sd_vae.conv_peak(torch.float32, channels=8, side=16, seconds=2.0) == 2 * 16 * 16 * 8 * 8 * 9 / 0.25
 
 
 def test_the_app_path_decodes_as_the_naive_one():
@@ -109,8 +120,11 @@ def test_the_precision_helpers_run_on_a_tiny_vae():
     encoder = precision.encoder_paths(plain, placed, pictures[0][1], repeats=1)
     assert encoder[0]["path"] == "fp32, default layout (plain)" and encoder[0]["mean_max_error"] == 0
     assert all(row["mean_max_error"] < 1e-4 for row in encoder if row["path"].startswith("fp32"))  # layout changes nothing
-    batches = precision.decode_batches(placed, (64, 40), repeats=1)
-    assert list(batches) == list(precision.BATCH_SIZES) and all(s > 0 for s in batches.values())
+    ticks = itertools.count()  # a clock that moves one second each time it is read: every call takes 1 s
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(precision, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+        batches = precision.decode_batches(placed, (64, 40), repeats=3, frames=8)
+    assert batches == {size: 1 / 8 for size in precision.BATCH_SIZES}  # a call's median seconds over its 8 pictures
 
 
 def test_the_sd_config_is_stable_diffusions_vae():

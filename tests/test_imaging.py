@@ -1,4 +1,5 @@
 import io
+import os
 import struct
 import zlib
 
@@ -19,6 +20,20 @@ def png_header_only(width, height, first_chunk=b""):
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     before = chunk(b"tEXt", b"note\0" + first_chunk) if first_chunk else b""
     return (b"\x89PNG\r\n\x1a\n" + before + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16))
+            + chunk(b"IEND", b""))
+
+
+def deep_png(width, height):
+    """A 16-bit grey PNG of width x height, black on the left to white on the right, that stays a few
+    hundred KB however large it declares itself: every row after the first repeats the one above
+    (PNG's "Up" filter: all zeros), so it is written row by row without the picture in memory."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
+    ramp = (np.arange(width, dtype=np.uint32) * 65535 // (width - 1)).astype(">u2").tobytes()
+    packer, same_as_above = zlib.compressobj(9), b"\2" + bytes(2 * width)
+    body = [packer.compress(b"\0" + ramp)] + [packer.compress(same_as_above) for _ in range(height - 1)]
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(body) + packer.flush())
             + chunk(b"IEND", b""))
 
 
@@ -140,3 +155,84 @@ def test_to_pil_clamps_out_of_range_values():
     pixels = torch.tensor([-3.0, 3.0]).reshape(1, 1, 2).expand(3, 1, 2)
     assert np.asarray(to_pil(pixels))[0].tolist() == [[0, 0, 0], [255, 255, 255]]
 
+
+
+# Memory follows the working size. Pillow's own buffers are not seen by tracemalloc, so the whole
+# cost is measured as the growth of the peak resident size (Linux's VmHWM: getrusage's maximum would
+# start at the parent's size, as it survives the exec) of a fresh Python that loads one file.
+PEAK_OF_ONE_LOAD = """
+import sys
+from latent_lab.imaging import load_image
+
+def peak():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+
+data = open(sys.argv[1], "rb").read()
+before = peak()
+image = load_image(data, int(sys.argv[2]))
+print(peak() - before, *image.size)
+"""
+MB = 2**20
+
+
+def peak_of_one_load(path, max_side):
+    """(how much a fresh process's peak resident memory grows while load_image reads `path` for
+    `max_side`, in bytes; the loaded picture's size)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    if not Path("/proc/self/status").exists():
+        pytest.skip("the peak resident size is read from /proc (Linux)")
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-c", PEAK_OF_ONE_LOAD, str(path), str(max_side)], cwd=root,
+                         env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    growth, width, height = map(int, run.stdout.split())
+    return growth, (width, height)
+
+
+@pytest.fixture(scope="module")
+def deep_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("deep") / "deep.png"
+    path.write_bytes(deep_png(8000, 8000))  # 64 megapixels of 16-bit grey: 128 MB decoded, 156 KB here
+    return path
+
+
+def test_a_deep_colour_picture_is_shrunk_in_float32_before_it_becomes_8_bit(deep_file):
+    import tracemalloc
+    tracemalloc.start()  # sees numpy's arrays: float64 of the whole picture would be 512 MB, float32 256 MB
+    try:
+        image = load_image(deep_file.read_bytes(), max_side=512)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert image.size == (533, 533) and image.mode == "RGB"  # 8000 // 15: the box shrink keeps >= 512
+    ramp = np.asarray(image)[0, :, 0]
+    assert ramp[0] == 0 and ramp[-1] == 254 and np.all(np.diff(ramp.astype(int)) >= 0)
+    assert peak < 16 * MB, peak / MB  # measured 4 MB: only the shrunk picture is converted
+
+
+def test_a_deep_colour_picture_costs_a_fraction_of_what_it_did(deep_file):
+    growth, size = peak_of_one_load(deep_file, 512)
+    assert size == (533, 533)
+    # Measured 244 MB (the 16-bit decode, 128 MB, and a copy of it); converting the whole picture to
+    # float64 first, as before, cost +1.6 GB, and would cost at least 640 MB with this loader.
+    assert growth < 400 * MB, growth / MB
+
+
+@pytest.mark.xfail(strict=True, reason="ImageOps.exif_transpose returns a full-size copy when there is nothing "
+                   "to turn (Pillow: `return image.copy()`), so load_image holds the 128 MB decode twice: +244 MB")
+def test_a_deep_colour_picture_costs_little_more_than_its_decode(deep_file):
+    growth, _size = peak_of_one_load(deep_file, 512)
+    assert growth < 1.25 * 8000 * 8000 * 2, growth / MB
+
+
+def test_a_large_jpeg_is_decoded_near_the_working_size(tmp_path):
+    path = tmp_path / "large.jpg"
+    photo_like(8000, 8000).save(path, quality=60)
+    assert load_image(path, max_side=512).size == (1000, 1000)  # JPEG's 1/8 scale: the smallest that covers 512
+    growth, size = peak_of_one_load(path, 512)
+    assert size == (1000, 1000)
+    # Measured 10 MB; decoding all 64 megapixels (192 MB in RGB) cost +452 MB in the app.
+    assert growth < 48 * MB, growth / MB

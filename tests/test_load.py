@@ -212,7 +212,7 @@ def queue_places(job):
 
 
 def test_thirty_different_requests_all_complete_and_the_waiting_see_their_place(another_app, small_files, tmp_path):
-    """Requests to one endpoint wait in one line (Gradio limits how many run at once per endpoint)."""
+    """Requests wait in one line: LATENT_LAB_CONCURRENCY bounds all model work together."""
     url = another_app(concurrency=1, max_side=1024)  # one at work: everyone else waits in line
     requests = [("/sample", (handle_file(small_files[k % 2]), 1 + k % 4, 0.5 * (k % 5), k)) for k in range(29)]
     alone = [answer(Client(url, verbose=False), request) for request in requests]

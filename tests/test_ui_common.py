@@ -113,3 +113,83 @@ def test_identical_requests_are_computed_once_and_get_the_same_answer():
     assert all(answer[1] is by_steps[answer[2]["steps"]][1] for answer in results)
     handler(b"another picture", 3)
     assert calls[-1] == 3 and len(calls) == 3  # other content, computed again
+
+
+def test_the_first_partial_answer_goes_on_a_machine_booted_a_moment_ago(monkeypatch):
+    """time.monotonic() counts from boot on Linux: on a fresh machine it is below STREAM_EVERY, and
+    a clock started at 0.0 held the first partial answer back."""
+    @errors.friendly
+    def counts():
+        for step in range(3):
+            yield {"step": step}
+
+    from types import SimpleNamespace
+    monkeypatch.setattr(errors, "time", SimpleNamespace(monotonic=lambda: 0.0))  # booted this instant, and stopped
+    assert list(counts()) == [{"step": 0}, {"step": 2}]
+
+
+def test_answer_keys_differ_past_any_prefix_and_agree_on_equal_inputs():
+    long_text, long_bytes = "[0.5, -0.5], " * 2_000, b"\x89PNG" + bytes(50_000)  # 26,000 characters; 50 KB
+    key = answers.answer_key
+    assert len(long_text) > 10_000
+    assert key("decode", ("digits-vae-16", long_text + "[2]"), {}) != key("decode", ("digits-vae-16", long_text + "[-2]"), {})
+    assert key("draw", (long_bytes + b"\x01", 4), {}) != key("draw", (long_bytes + b"\x02", 4), {})
+    assert key("draw", (bytearray(long_bytes), 4), {}) == key("draw", (long_bytes, 4), {})  # the same bytes
+    assert key("decode", ("m", long_text), {}) == key("decode", ("m", long_text), {})
+    assert key("decode", ("m", long_text), {}) != key("encode", ("m", long_text), {})  # each handler its own
+    assert key("f", (1,), {"seed": 2}) != key("f", (1,), {"seed": 3})
+
+
+def test_two_long_inputs_that_differ_only_at_their_end_are_computed_apart():
+    calls = []
+
+    @answers.remembered
+    def handler(text):
+        calls.append(text[-3:])
+        return {"last": text[-3:]}
+
+    prefix = "x" * 20_000
+    assert [handler(prefix + end)["last"] for end in ("[1]", "[2]", "[1]")] == ["[1]", "[2]", "[1]"]
+    assert calls == ["[1]", "[2]"]  # the third is the first again: remembered
+
+
+def blob_request(kind, key, drawing, index=None):
+    """What the browser's Sketchpad sends to accept_blobs: its fields, and the file's (name, bytes)."""
+    from types import SimpleNamespace
+    return SimpleNamespace(data={"type": kind, "id": key, "index": index}, files=[("blob", drawing)])
+
+
+def test_a_sketchpad_keeps_only_composites_and_a_drawing_stays_readable():
+    from gradio.components.image_editor import EditorData
+    pad = widgets.Sketchpad()
+    pad.accept_blobs(blob_request("layer", "drawing-1", b"\x01", index=10_000_000))
+    pad.accept_blobs(blob_request("background", "drawing-1", b"\x02"))
+    assert pad.blob_storage == {}  # layers and backgrounds are never used: nothing kept, nothing allocated
+    pad.accept_blobs(blob_request("composite", "drawing-1", b"the drawing"))
+    pad.accept_blobs(blob_request("composite", "x" * (widgets.Sketchpad.MAX_ID + 1), b"too long a name"))
+    assert pad.blob_storage == {"drawing-1": b"the drawing"}
+    # The page sends a drawing once and may use it for several events (a slider moved after drawing).
+    assert pad.preprocess(EditorData(id="drawing-1")) == pad.preprocess(EditorData(id="drawing-1")) == b"the drawing"
+    assert pad.preprocess(EditorData(id="never-sent")) is None
+    too_large = f"larger than {widgets.Sketchpad.MAX_DRAWING_BYTES // 1_000_000} MB"
+    with pytest.raises(gr.Error, match=too_large):
+        pad.accept_blobs(blob_request("composite", "big", bytes(widgets.Sketchpad.MAX_DRAWING_BYTES + 1)))
+    assert list(pad.blob_storage) == ["drawing-1"]
+
+
+def test_a_sketchpad_keeps_at_most_its_bounds_and_frees_the_least_recently_used_first():
+    from gradio.components.image_editor import EditorData
+    pad, kept = widgets.Sketchpad(), widgets.Sketchpad.KEPT_DRAWINGS
+    for k in range(100):
+        pad.accept_blobs(blob_request("composite", f"small-{k}", b"%03d" % k))
+    assert list(pad.blob_storage) == [f"small-{k}" for k in range(100 - kept, 100)]
+    oldest = f"small-{100 - kept}"
+    assert pad.preprocess(EditorData(id=oldest)) == b"%03d" % (100 - kept)  # read: now the most recently used
+    pad.accept_blobs(blob_request("composite", "small-100", b"100"))
+    assert oldest in pad.blob_storage and f"small-{101 - kept}" not in pad.blob_storage
+    largest = widgets.Sketchpad.MAX_DRAWING_BYTES
+    for k in range(8):
+        pad.accept_blobs(blob_request("composite", f"large-{k}", bytes([k]) * largest))
+    fit = widgets.Sketchpad.KEPT_BYTES // largest  # 2 of the largest drawings
+    assert sum(map(len, pad.blob_storage.values())) <= widgets.Sketchpad.KEPT_BYTES
+    assert list(pad.blob_storage) == [f"large-{k}" for k in range(8 - fit, 8)]

@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ from latent_lab.checks import InputError
 from latent_lab.diffusion.generate import Request
 from latent_lab.diffusion.latent_walk import WalkRequest
 from tests.conftest import photo_like
+from tests.diffusion.test_generate import HeldUNet, new_workers
 
 WALK = dict(prompt_a="a red circle", prompt_b="a blue square", seed_a=3, seed_b=11, frames=5, steps=3)
 
@@ -84,12 +87,24 @@ def test_walk_streams_every_frame_in_order_then_the_summary(pipe):
     assert all(np.array_equal(pixels(streamed), pixels(picture)) for (_, streamed, _), picture in zip(events, final))
 
 
-def test_a_walk_closed_early_stops_and_frees_the_pipeline(pipe):
-    events = latent_walk.walk(pipe, WalkRequest(**{**WALK, "frames": 32}), batch_size=1)
-    assert next(events)[0] == "frame"
-    events.close()
-    assert generate._run_lock.acquire(timeout=30)  # the worker stops after the frame it was on
-    generate._run_lock.release()
+def test_a_walk_closed_early_stops_at_the_next_step_and_frees_the_pipeline(pipe):
+    """The client left after the first frame: the step under way finishes, no other starts."""
+    steps = 20
+    unet, before = HeldUNet(pipe.unet, hold_at=steps + 2), set(threading.enumerate())  # frame 1's 2nd step
+    try:
+        events = latent_walk.walk(pipe, WalkRequest(**{**WALK, "frames": 32, "steps": steps}), batch_size=1)
+        assert next(events)[::2] == ("frame", 0)
+        assert unet.held.wait(timeout=300)
+        workers = new_workers(before)
+        assert len(workers) == 1 and generate._run_lock.locked()
+        events.close()
+        calls_at_close = unet.calls
+    finally:
+        unet.remove()
+    workers[0].join(timeout=300)
+    assert not workers[0].is_alive()
+    assert (calls_at_close, unet.calls) == (steps + 2, steps + 2)  # of 32 x 20 steps: none after the close
+    assert not generate._run_lock.locked()
 
 
 def test_the_same_request_gives_the_same_walk(pipe):
@@ -156,7 +171,13 @@ def test_vae_walk_ends_are_the_reconstructions_and_it_reports_the_crossfade(tiny
         assert torch.equal(posteriors.reconstruction(tiny_vae, source), reconstruction)
     distances = summary["crossfade_psnr_db"]
     assert len(distances) == 6 and distances[0] is None and distances[-1] is None
-    assert all(d > 0 for d in distances[1:-1]) and len(summary["step_change"]) == 5
+    # Each middle frame's PSNR against the pixel crossfade of the two ends, measured here on the pictures
+    # returned (rounded to whole grey levels, so within a tenth of a dB of the summary's).
+    frames = [pixels(picture).astype(np.float64) for picture in pictures]
+    for t, frame, reported in zip(np.linspace(0, 1, 6)[1:-1], frames[1:-1], distances[1:-1]):
+        crossfade = (1 - t) * frames[0] + t * frames[-1]
+        assert reported == pytest.approx(10 * np.log10(255**2 / np.mean((frame - crossfade) ** 2)), abs=0.1)
+    assert len(summary["step_change"]) == 5
     assert latent_walk.vae_walk(tiny_vae, *two_pictures, frames=2)[1]["crossfade_psnr_db"] == [None, None]
 
 
@@ -174,9 +195,8 @@ def test_prior_vs_diffusion_shows_the_same_noise_decoded_and_denoised(pipe):
     noise = torch.Generator("cpu").manual_seed(5)
     noise = torch.randn((1, 4, 8, 8), generator=noise)
     assert np.array_equal(pixels(prior), pixels(imaging.to_pil(vae_ops.decode(pipe.vae, noise)[0])))
-    for name in ("prior_decoded", "diffusion"):
-        stats = summary[name]
-        assert stats["neighbour_difference"] >= 0 and stats["pixel_std"] >= 0
+    for name, picture in (("prior_decoded", prior), ("diffusion", diffusion)):  # the statistics of the pictures shown
+        assert summary[name] == pytest.approx(latent_walk.picture_statistics(picture), abs=1e-4)
     assert summary["seed"] == 5 and summary["model"] == "tiny"
     with pytest.raises(InputError, match="Unknown scheduler"):
         latent_walk.prior_vs_diffusion(pipe, "a cat", 0, "NoSuchScheduler", 3, 5.0)
