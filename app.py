@@ -79,7 +79,8 @@ def share_one_limit(demo):
     so LATENT_LAB_CONCURRENCY bounds all model work together, whatever the endpoints; the events
     that only move a value between widgets keep their own."""
     for block_fn in demo.fns.values():
-        if getattr(block_fn.fn, "model_work", False):
+        handler = getattr(block_fn.fn, "func", block_fn.fn)  # a functools.partial's own function
+        if getattr(handler, "model_work", False):
             block_fn.concurrency_id = MODEL_WORK
     return demo
 

@@ -79,7 +79,7 @@ def load_image(file, max_side=None):
             if max_side:
                 image.draft("RGB", (max_side, max_side))  # JPEG only; other formats ignore it
             image.load()
-            image = ImageOps.exif_transpose(image)
+            ImageOps.exif_transpose(image, in_place=True)  # no full-size copy when nothing turns
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:

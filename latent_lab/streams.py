@@ -37,10 +37,15 @@ class _Failed:
         self.error = error
 
 
-def in_worker(work):
-    """Run `work(emit, stopped)` in a worker thread and yield each event it emits, as it emits it.
-    Closing this generator (the client left) sets `stopped`, a threading.Event that `work` checks
-    between its steps; an exception raised in `work` is raised here."""
+HEARTBEAT = 0.5  # seconds: a worker's stream yields None this often while it waits
+
+
+def in_worker(work, heartbeat=HEARTBEAT):
+    """Run `work(emit, stopped)` in a worker thread and yield each event it emits, as it emits it,
+    and None whenever `heartbeat` seconds pass without one: a generator can only be closed while it
+    waits at a yield, so a caller who leaves is noticed within a heartbeat. Closing this generator
+    sets `stopped`, a threading.Event that `work` checks between its steps; an exception raised in
+    `work` is raised here."""
     events, stopped = queue.Queue(), threading.Event()
 
     def run():
@@ -53,7 +58,14 @@ def in_worker(work):
 
     threading.Thread(target=run, daemon=True).start()
     try:
-        while (event := events.get()) is not _FINISHED:
+        while True:
+            try:
+                event = events.get(timeout=heartbeat)
+            except queue.Empty:
+                yield None
+                continue
+            if event is _FINISHED:
+                return
             if isinstance(event, _Failed):
                 raise event.error
             yield event

@@ -221,8 +221,6 @@ def test_a_deep_colour_picture_costs_a_fraction_of_what_it_did(deep_file):
     assert growth < 400 * MB, growth / MB
 
 
-@pytest.mark.xfail(strict=True, reason="ImageOps.exif_transpose returns a full-size copy when there is nothing "
-                   "to turn (Pillow: `return image.copy()`), so load_image holds the 128 MB decode twice: +244 MB")
 def test_a_deep_colour_picture_costs_little_more_than_its_decode(deep_file):
     growth, _size = peak_of_one_load(deep_file, 512)
     assert growth < 1.25 * 8000 * 8000 * 2, growth / MB

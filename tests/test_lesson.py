@@ -7,7 +7,6 @@ import json
 import re
 
 from PIL import Image
-import pytest
 
 from latent_lab.config import EXAMPLES
 from tests.test_browser import SCREENSHOTS, draw, open_digits

@@ -57,3 +57,22 @@ def test_compare_streams_one_row_per_model(tiny_vae, two_files):
     named = [("vae", tiny_vae), ("other", make_tiny_vae(seed=1))]
     result = check_stream(compare.compare_stream(named, *two_files, steps=3, seed=0), lambda r: r.rows, 2)
     assert [m["model"] for m in result.summary["models"]] == ["vae", "other"]
+
+
+def test_a_worker_stream_beats_while_it_waits_so_it_can_be_closed():
+    import threading
+    from latent_lab.streams import in_worker
+    release, finished = threading.Event(), threading.Event()
+
+    def work(emit, stopped):
+        emit("first")
+        release.wait()  # a long step: nothing to emit
+        if not stopped.is_set():
+            emit("never seen")
+        finished.set()
+
+    stream = in_worker(work, heartbeat=0.01)
+    assert next(stream) == "first" and next(stream) is None  # a heartbeat while the work waits
+    stream.close()  # the caller left, at the heartbeat
+    release.set()
+    assert finished.wait(10)  # the worker saw `stopped` and ended

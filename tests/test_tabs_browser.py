@@ -1,7 +1,6 @@
 """The tab bars in a real browser: every tab and sub-tab is clicked from every other, by its label,
 and the labels never change while the clicked one opens."""
 
-import pytest
 
 import app
 from tests.test_browser import page  # noqa: F401 (the fixture: a fresh chromium page on the app)

@@ -1,4 +1,4 @@
-"""ui/common.py: what every tab shares. Errors become plain sentences, pictures leave as files
+"""ui/errors.py, ui/answers.py, ui/files.py and ui/widgets.py: what every tab shares. Errors become plain sentences, pictures leave as files
 written whole, and uploads are read only from Gradio's own folder."""
 
 from pathlib import Path
@@ -9,7 +9,7 @@ from PIL import Image
 import pytest
 
 from latent_lab.imaging import UNREADABLE, ImageError
-from ui import answers, common, errors, files, widgets
+from ui import answers, errors, files, widgets
 from tests.conftest import photo_like
 
 

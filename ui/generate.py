@@ -65,7 +65,9 @@ def random_seed():
 def on_generate(prompt, negative_prompt, scheduler, steps, guidance_scale, seed, progress=gr.Progress()):
     request = generate.Request(prompt, negative_prompt, scheduler, steps, guidance_scale, seed)
     for kind, picture, extra in generate.stream(common.pipe(), request, model_name(common.settings.pipeline)):
-        if kind == "preview":
+        if kind == "wait":
+            yield gr.skip(), gr.skip()  # nothing new: the request can be stopped here if its client left
+        elif kind == "preview":
             progress(extra / request.steps, desc=f"denoising: step {extra} of {request.steps}")
             yield picture, {"status": f"step {extra} of {request.steps}"}
         else:
@@ -78,7 +80,9 @@ def on_latent_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps,
     request = latent_walk.WalkRequest(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale)
     pictures = []
     for kind, value, extra in latent_walk.walk(common.pipe(), request, model_name(common.settings.pipeline)):
-        if kind == "frame":
+        if kind == "wait":
+            yield (gr.skip(),) * 5  # nothing new: the walk can be stopped here if its client left
+        elif kind == "frame":
             pictures.append(value)
             progress(len(pictures) / int(frames), desc=f"frame {len(pictures)} of {int(frames)}")
             yield list(pictures), None, None, None, {"status": f"frame {len(pictures)} of {int(frames)}"}

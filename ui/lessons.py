@@ -66,13 +66,17 @@ def check_settings(fields, view, settings):
             for name, value in settings.items()}
 
 
+# A lesson keeps its pictures at least this large (each tab fits them to its working size).
+LESSON_SIDE = 1024
+
+
 @errors.friendly
 def on_save_lesson(fields, view, model, *values):
     """The open tab's inputs (pictures included) as one lesson file. `values` are every tab's
     inputs, in the order of `fields` ({view: {name: component}})."""
     inputs = [(v, name, component) for v, named in fields.items() for name, component in named.items()]
     chosen = [(name, component, value) for (v, name, component), value in zip(inputs, values) if v == view]
-    pictures = {name: imaging.load_image(value) for name, component, value in chosen
+    pictures = {name: imaging.load_image(value, LESSON_SIDE) for name, component, value in chosen
                 if isinstance(component, widgets.ImageFile) and value}
     lesson_settings = {name: value for name, component, value in chosen if not isinstance(component, widgets.ImageFile)}
     if view not in ("generate", "digits"):

@@ -137,9 +137,10 @@ def _preview_scale(scheduler, step):
 
 
 def stream(pipe, request, model_name, preview_every=4):
-    """Run one request, yielding ("preview", picture, step) while it denoises and finally
-    ("done", picture, summary). The pipeline runs in a worker thread; errors come through, and
-    closing the generator (the client left) stops the denoising at the next step."""
+    """Run one request, yielding ("preview", picture, step) while it denoises, ("wait", None, None)
+    between them (so that it can be closed), and finally ("done", picture, summary). The pipeline
+    runs in a worker thread; errors come through, and closing the generator (the client left)
+    stops the denoising at the next step."""
     request = check_request(pipe, request)
     notes = prompt_notes(pipe, request)
     # 1. A per-request pipeline object: shared weights, its own scheduler and generator.
@@ -179,7 +180,8 @@ def stream(pipe, request, model_name, preview_every=4):
             summary["notes"] = notes
         emit(("done", output.images[0], summary))
 
-    yield from in_worker(work)
+    for event in in_worker(work):
+        yield event or ("wait", None, None)
 
 
 def generate(pipe, request, model_name="model"):

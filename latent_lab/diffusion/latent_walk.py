@@ -133,9 +133,9 @@ def walk(pipe, request, model_name="model", batch_size=BATCH_SIZE):
     """Walk from (prompt_a, seed_a) to (prompt_b, seed_b): frame t denoises slerp(noise_a, noise_b, t)
     under the prompt embedding lerp(embedding_a, embedding_b, t), t = linspace(0, 1, frames), with
     one unconditional (empty prompt) embedding for guidance. The first and last frames are /generate's
-    pictures of the two ends. Yields ("frame", picture, index) as each batch finishes, in order, then
-    ("done", pictures, summary). Like generate.stream, the pipeline runs in a worker thread; closing
-    the generator early stops it at the next denoising step."""
+    pictures of the two ends. Yields ("frame", picture, index) as each batch finishes, in order,
+    ("wait", None, None) between them, then ("done", pictures, summary). Like generate.stream, the
+    pipeline runs in a worker thread; closing the generator early stops it at the next denoising step."""
     started = time.perf_counter()
     ends = end_requests(pipe, request)
     frames = check_number(request.frames, "Frames", MIN_FRAMES, MAX_FRAMES, integer=True)
@@ -150,7 +150,11 @@ def walk(pipe, request, model_name="model", batch_size=BATCH_SIZE):
             pass
 
     pictures = []
-    for index, picture in in_worker(work):
+    for event in in_worker(work):
+        if event is None:
+            yield "wait", None, None  # a batch is denoising: the walk can be closed here
+            continue
+        index, picture = event
         pictures.append(picture)
         yield "frame", picture, index
     yield "done", pictures, _walk_summary(pipe, ends, pictures, batch_size, model_name, started)

@@ -132,7 +132,7 @@ class Rooms:
             code = new_code()
             while code in self._rooms or code in self._ended:
                 code = new_code()
-            room = self._rooms[code] = Room(code, opener, self.clock() + ROOM_SECONDS)
+            self._rooms[code] = Room(code, opener, self.clock() + ROOM_SECONDS)
             return {"code": code, "link": f"?room={code}", "expires_in_s": ROOM_SECONDS,
                     "max_digits": self.max_digits, "send_every_s": SEND_EVERY, "open_rooms": len(self._rooms)}
 
