@@ -1,5 +1,6 @@
-"""ui/errors.py, ui/answers.py, ui/files.py and ui/widgets.py: what every tab shares. Errors become plain sentences, pictures leave as files
-written whole, and uploads are read only from Gradio's own folder."""
+"""ui/errors.py, ui/answers.py, ui/files.py and ui/widgets.py: what every tab shares. Errors become
+plain sentences, pictures leave as files written whole, and uploads are read only from Gradio's own
+folder."""
 
 from pathlib import Path
 
