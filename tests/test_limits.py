@@ -64,4 +64,4 @@ def test_every_slider_end_gets_an_answer_and_one_step_past_it_a_sentence(served_
                 message = str(refused.value)
                 assert "Traceback" not in message and len(message) < 400, (block_fn.api_name, slider.label, message)
             checked.append(f"{block_fn.api_name}: {slider.label}")
-    assert len(checked) >= 20, checked  # every photo, diffusion and digits view with a slider
+    assert len(checked) >= 19, checked  # every photo, diffusion and digits view with a slider (19 distinct)
