@@ -1,16 +1,18 @@
 """What the CPU's fast path costs and gains on the embedded VAE: bf16 decodes against fp32 ones on
 held-out pictures, the encoder in each precision and memory layout, and decode batch sizes.
 
-Every timing here runs its paths in turn within each repeat (interleaved), so that a load that
+Every timing here runs its paths in turn within each repeat (report.in_turn), so that a load that
 comes and goes on a shared machine slows them alike.
 """
 
+from functools import partial
 import statistics
 import time
 
 import torch
 
 from benchmarks import sd_vae
+from benchmarks.report import in_turn
 from latent_lab import imaging, vae as vae_ops
 from latent_lab.config import EXAMPLES
 
@@ -20,17 +22,13 @@ BATCH_SIZES = (1, 2, 4, 8)
 
 def interleaved_seconds(actions, repeats, warm_up=True):
     """{name: {"median": s, "best": s, "all": [s, ...]}} of `repeats` calls of each action, called
-    in turn within every repeat (the order reversed every other repeat)."""
-    names = list(actions)
-    if warm_up:
-        for name in names:
-            actions[name]()
-    times = {name: [] for name in names}
-    for repeat in range(repeats):
-        for name in names if repeat % 2 == 0 else names[::-1]:
-            started = time.perf_counter()
-            actions[name]()
-            times[name].append(time.perf_counter() - started)
+    in turn within every repeat (report.in_turn)."""
+    def timed(action):
+        started = time.perf_counter()
+        action()
+        return time.perf_counter() - started
+
+    times = in_turn({name: partial(timed, action) for name, action in actions.items()}, repeats, warm_up)
     return {name: {"median": statistics.median(ts), "best": min(ts), "all": ts} for name, ts in times.items()}
 
 

@@ -32,6 +32,21 @@ def median_seconds(action, repeats, warm_up=True):
     return statistics.median(times), peak_rss_mib()
 
 
+def in_turn(actions, repeats, warm_up=True):
+    """{name: [what each of `repeats` calls returned]}: the actions called in turn within every
+    repeat, the order reversed every other repeat, so that a load that comes and goes on a shared
+    machine slows them alike; with `warm_up`, each called once before."""
+    names = list(actions)
+    if warm_up:
+        for name in names:
+            actions[name]()
+    results = {name: [] for name in names}
+    for repeat in range(repeats):
+        for name in names if repeat % 2 == 0 else names[::-1]:
+            results[name].append(actions[name]())
+    return results
+
+
 def check(name, value, limit, unit="", at_least=False, best_possible=None):
     """A target as a JSON-ready dict: met or not, by how much it is missed (%), and the best
     value this machine allows, where known."""

@@ -21,6 +21,7 @@ Prints a table per part, then each target met or missed (and by how much), and w
 Torch uses LATENT_LAB_THREADS threads, as the app does; on a machine shared with other work,
 LATENT_LAB_THREADS=1 gives steadier numbers than two threads that wait for each other.
 `--quick` measures once per path, at 256 px only, and 40 requests: a check that everything runs, not a result.
+Each view through gradio_client and in chromium, beside in-process and plain calls: `python -m benchmarks.callers`.
 """
 
 import argparse

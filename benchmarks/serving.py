@@ -1,5 +1,7 @@
-"""The app as a server: cold start of `python app.py`, and resident memory over many requests."""
+"""The app as a server: `python app.py` launched, its cold start, resident memory over many requests,
+and a class pressing /sample together."""
 
+import contextlib
 import gc
 import os
 from pathlib import Path
@@ -43,23 +45,19 @@ def import_seconds():
     return time.perf_counter() - started
 
 
-def cold_start(picture_file, timeout=300):
-    """Seconds from launching `python app.py` until its port is open, and until it answered its
-    first /encode of `picture_file` (model loading included), with LATENT_LAB_THREADS unset."""
-    from gradio_client import Client, handle_file
-
+@contextlib.contextmanager
+def launched(env, timeout=300):
+    """`python app.py` started with `env` on a free port; yields (its address, seconds from the
+    launch until its port opened, the launch's perf_counter time). Its log is printed when
+    anything fails; it is stopped at the end."""
     port = free_port()
-    env = {name: value for name, value in os.environ.items() if name != "LATENT_LAB_THREADS"}
-    env["GRADIO_SERVER_PORT"] = str(port)
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
-        server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env | {"GRADIO_SERVER_PORT": str(port)},
+                                  stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_for_port(port, server, timeout)
-            listening = time.perf_counter() - started
-            client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-            client.predict(handle_file(str(picture_file)), api_name="/encode")
-            return {"listening_seconds": listening, "first_encode_seconds": time.perf_counter() - started}
+            yield f"http://127.0.0.1:{port}/", time.perf_counter() - started, started
         except Exception:
             log.seek(0)
             print(log.read().decode(errors="replace")[-2000:], file=sys.stderr)
@@ -71,6 +69,18 @@ def cold_start(picture_file, timeout=300):
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def cold_start(picture_file, timeout=300):
+    """Seconds from launching `python app.py` until its port is open, and until it answered its
+    first /encode of `picture_file` (model loading included), with LATENT_LAB_THREADS unset."""
+    from gradio_client import Client, handle_file
+
+    env = {name: value for name, value in os.environ.items() if name != "LATENT_LAB_THREADS"}
+    with launched(env, timeout) as (url, listening, started):
+        client = Client(url, verbose=False)
+        client.predict(handle_file(str(picture_file)), api_name="/encode")
+        return {"listening_seconds": listening, "first_encode_seconds": time.perf_counter() - started}
 
 
 def memory_growth(picture_files, requests=200):
@@ -116,13 +126,10 @@ def memory_growth(picture_files, requests=200):
             "growth_pct": 100 * (after - before) / before, "seconds_per_request": seconds / requests}
 
 
-def a_class_at_once(picture_file, clients=30):
-    """A class on one in-process server, pressing /sample (8 samples, the app's defaults) on one
-    picture: seconds of one request alone; of `clients` identical requests at once (computed
-    once, every answer checked whole); and of `clients` different ones at once (other seeds),
-    with the furthest place in the queue a waiting client was told."""
-    import app
-    from gradio_client import Client, handle_file
+def press_together(everyone, picture, seeds):
+    """Every client in `everyone` presses /sample (8 samples) on `picture` at once, each with its
+    seed: (seconds until the last answer, how many answers came whole, the furthest place in the
+    queue a waiting client was told)."""
     from gradio_client.utils import Status, StatusUpdate
 
     def furthest_place(job):
@@ -133,14 +140,22 @@ def a_class_at_once(picture_file, clients=30):
                 places.append(update.rank)
         return max(places)
 
-    def together(seeds):
-        started = time.perf_counter()
-        jobs = [client.submit(picture, 8, 1.0, seed, api_name="/sample") for client, seed in zip(everyone, seeds)]
-        answers = [job.result(timeout=900) for job in jobs]
-        seconds = time.perf_counter() - started
-        whole = sum(len(answer[0]) == 8 and all(os.path.getsize(item["image"]) > 0 for item in answer[0])
-                    for answer in answers)
-        return seconds, whole, max(furthest_place(job) for job in jobs)
+    started = time.perf_counter()
+    jobs = [client.submit(picture, 8, 1.0, seed, api_name="/sample") for client, seed in zip(everyone, seeds)]
+    answers = [job.result(timeout=900) for job in jobs]
+    seconds = time.perf_counter() - started
+    whole = sum(len(answer[0]) == 8 and all(os.path.getsize(item["image"]) > 0 for item in answer[0])
+                for answer in answers)
+    return seconds, whole, max(furthest_place(job) for job in jobs)
+
+
+def a_class_at_once(picture_file, clients=30):
+    """A class on one in-process server, pressing /sample (8 samples, the app's defaults) on one
+    picture: seconds of one request alone; of `clients` identical requests at once (computed
+    once, every answer checked whole); and of `clients` different ones at once (other seeds),
+    with the furthest place in the queue a waiting client was told."""
+    import app
+    from gradio_client import Client, handle_file
 
     demo = app.serve(prevent_thread_lock=True, server_port=free_port(), quiet=True)
     try:
@@ -150,8 +165,8 @@ def a_class_at_once(picture_file, clients=30):
         started = time.perf_counter()
         everyone[0].predict(picture, 8, 1.0, 1, api_name="/sample")
         one = time.perf_counter() - started
-        same_seconds, same_whole, _ = together([2] * clients)
-        different_seconds, different_whole, place = together(range(3, 3 + clients))
+        same_seconds, same_whole, _ = press_together(everyone, picture, [2] * clients)
+        different_seconds, different_whole, place = press_together(everyone, picture, range(3, 3 + clients))
     finally:
         demo.close()
     return {"clients": clients, "one_request_seconds": one, "same_seconds": same_seconds, "same_whole": same_whole,

@@ -1,5 +1,6 @@
 """The benchmark helpers on tiny models: FLOP counts, the matmul peak, the app's fast path, and
-the actions it times (that they do the model work the floors count)."""
+the actions it times (that they do the model work the floors count); the callers benchmark's
+request files, working size and medians."""
 
 import itertools
 import json
@@ -9,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from benchmarks import actions, precision, report, sd_vae
-from latent_lab import cache, models, vae as vae_ops
+from benchmarks import actions, callers, precision, report, sd_vae
+from latent_lab import cache, imaging, models, vae as vae_ops
 from latent_lab.config import EXAMPLES
 from tests.conftest import make_tiny_vae
 from tests.test_models import ScriptedClock
@@ -145,3 +146,54 @@ def test_targets_say_when_this_machine_cannot_reach_them(capsys):
     lines = capsys.readouterr().out.strip().splitlines()[1:]
     assert lines[0].endswith("the best this machine allows: 1.9 s (out of reach)")
     assert lines[1].endswith("the best this machine allows: 2.5x")
+
+
+def test_in_turn_returns_what_each_call_returned_in_call_order():
+    calls = itertools.count()
+    results = report.in_turn({"a": lambda: ("a", next(calls)), "b": lambda: ("b", next(calls))}, 3)
+    # calls 0 and 1 warm up; then a b, b a, a b
+    assert results == {"a": [("a", 2), ("a", 5), ("a", 6)], "b": [("b", 3), ("b", 4), ("b", 7)]}
+    assert report.in_turn({"a": lambda: 1}, 2, warm_up=False) == {"a": [1, 1]}
+
+
+def test_the_working_size_is_read_from_the_page_header():
+    def config(line):
+        return {"components": [{"props": {"value": "# Latent Lab"}}, {"props": {"value": 3}}, {"props": {"value": line}}]}
+
+    embedded = "Default VAE: **latent-lab-vae**, 3.8 M parameters. Pictures are worked at 512 px, the embedded VAE's size."
+    assert callers.working_size(config(embedded)) == (512, "512 px, the embedded VAE's size")
+    measured = ("Default VAE: **sd**, 83.7 M parameters. Pictures are worked at 256 px: one decode takes about 0.9 s "
+                "at this size here (set LATENT_LAB_MAX_SIDE to choose another).")
+    assert callers.working_size(config(measured)) == (
+        256, "256 px: one decode takes about 0.9 s at this size here (set LATENT_LAB_MAX_SIDE to choose another)")
+    with pytest.raises(RuntimeError):
+        callers.working_size(config("no size here"))
+
+
+def test_request_files_are_new_answers_on_the_same_pixels_or_new_pictures(tmp_path):
+    vae = make_tiny_vae()
+    picture_a = cache.prepare(vae, EXAMPLES / actions.PHOTO_A, 64)  # 64 x 40 px
+    picture_b = cache.prepare(vae, EXAMPLES / actions.PHOTO_B, 64, size=picture_a.size)
+    requests = callers.Requests(picture_a, picture_b, tmp_path)
+    interpolate, encode = callers.VIEWS[2], callers.VIEWS[0]
+    first, second = requests.files(interpolate), requests.files(interpolate)
+    assert [path.name for path in first + second] == ["a-0.png", "b-0.png", "a-1.png", "b-1.png"]
+    assert first[0].read_bytes() != second[0].read_bytes()  # new to the app's memory of answers ...
+    for path, picture in zip(first + second, [picture_a, picture_b] * 2):  # ... the same pixels, fitted as the app fits
+        assert list(cache.prepare(vae, path, 64, size=picture.size if path.name[0] == "b" else None).getdata()) == \
+            list(picture.getdata())
+    [new], [newer] = requests.files(encode), requests.files(encode)
+    pixels = [list(imaging.load_image(path).getdata()) for path in (new, newer)]
+    original = list(picture_a.getdata())
+    assert pixels[0][1:] == pixels[1][1:] == original[1:]  # only the first pixel changes ...
+    assert len({tuple(pixels[0][0]), tuple(pixels[1][0]), tuple(original[0])}) == 3  # ... differently each time
+    assert {callers.nudged(picture_a, number).getpixel((0, 0)) for number in range(600)}.isdisjoint({original[0]})
+
+
+def test_the_callers_rows_are_the_timed_actions_and_their_targets():
+    assert [view.name for view in callers.VIEWS] == list(actions.MODEL_WORK)
+    assert callers.client_limit("8 samples", 2.0) == pytest.approx(1.25)  # 0.5x plain + 0.25 s
+    assert callers.client_limit(callers.GENERATE.name, 0.4) == pytest.approx(0.65)  # plain + 0.25 s
+    results = {"page": [{"seconds": 3.0, "first": 0.5}, {"seconds": 1.0, "first": 0.1}, {"seconds": 2.0, "first": 0.3}],
+               "plain": [{"seconds": 4.0}]}
+    assert callers.medians(results) == {"page": {"seconds": 2.0, "first": 0.3}, "plain": {"seconds": 4.0}}
