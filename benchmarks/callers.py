@@ -17,7 +17,7 @@ Every request is new to the app's memory of answers (the same pixels in a PNG wi
 chunk) while its posterior cache holds the pictures, as for a second click; "encode a new picture"
 changes one pixel each time. Generate (20 steps) runs for the embedded pipeline, beside plain
 pipe() in the main thread. Then a class presses the same /sample at once, against one request.
-Prints the CPU path, a table per model and the issue's targets met or missed; writes a JSON file.
+Prints the CPU path, a table per model and the targets met or missed; writes a JSON file.
 """
 
 import argparse
@@ -44,7 +44,7 @@ from latent_lab import cache, models
 from latent_lab.config import EMBEDDED_PIPELINE, EMBEDDED_VAE, EXAMPLES, Settings
 from latent_lab.diffusion import generate
 
-# The issue's targets.
+# The targets: seconds a click may take, by way of calling and model.
 CLIENT_SHARE, CLIENT_PLUS_SECONDS = 0.5, 0.25  # through gradio_client: at most 0.5x plain + 0.25 s
 GENERATE_PLUS_SECONDS = 0.25  # /generate: at most plain pipe() in the main thread + this
 SD_NEW_PICTURE_SECONDS, SD_FIRST_PICTURE_SECONDS, SD_VIEW_SECONDS = 3.0, 2.0, 8.0  # on the page, 2 cores
@@ -214,7 +214,7 @@ def medians(results):
 
 
 def client_limit(view_name, plain_seconds):
-    """The issue's most seconds for a gradio_client call of this view."""
+    """The most seconds a gradio_client call of this view may take."""
     if view_name == GENERATE.name:
         return plain_seconds + GENERATE_PLUS_SECONDS
     return CLIENT_SHARE * plain_seconds + CLIENT_PLUS_SECONDS
@@ -265,7 +265,7 @@ def a_class(url, picture_file, clients):
 
 
 def model_targets(label, sd, rows, room):
-    """The issue's targets for one model: every call through gradio_client, a class of identical
+    """The targets for one model: every call through gradio_client, a class of identical
     requests, and on the page for the SD architecture (targets set for 2 cores)."""
     def over_plain(name):
         return "plain + 0.25 s" if name == GENERATE.name else "0.5x plain + 0.25 s"

@@ -42,7 +42,7 @@ from latent_lab import cache, imaging, models, vae as vae_ops
 from latent_lab.config import EMBEDDED_PIPELINE, EMBEDDED_VAE, EXAMPLES, Settings
 from latent_lab.models import load_pipeline, load_vae
 
-# The issues' targets (2 CPU cores).
+# The targets (2 CPU cores).
 APP_TARGETS_AT = 256  # px
 SECONDS_TARGETS = {"encode a new picture": 0.5, "8 samples": 1.5, "8-frame interpolation": 1.5, "generate, 20 steps": 3.0}
 SPEEDUP_TARGETS = {"8 samples": 2.0, "8-frame interpolation": 2.0}
