@@ -24,7 +24,6 @@ import argparse
 from dataclasses import dataclass
 from functools import partial
 import itertools
-import json
 import os
 from pathlib import Path
 import platform
@@ -37,8 +36,8 @@ import time
 from PIL import PngImagePlugin
 import torch
 
-from benchmarks import actions, sd_vae, serving
-from benchmarks.report import check, in_turn, print_targets
+from benchmarks import actions, page, sd_vae, serving
+from benchmarks.report import check, finish, in_turn
 from benchmarks.run import CLASS_SIZE, SAME_EXAMPLE_FACTOR, precision_line
 from latent_lab import cache, models
 from latent_lab.config import EMBEDDED_PIPELINE, EMBEDDED_VAE, EXAMPLES, Settings
@@ -50,9 +49,6 @@ GENERATE_PLUS_SECONDS = 0.25  # /generate: at most plain pipe() in the main thre
 SD_NEW_PICTURE_SECONDS, SD_FIRST_PICTURE_SECONDS, SD_VIEW_SECONDS = 3.0, 2.0, 8.0  # on the page, 2 cores
 FIRST_PICTURE_VIEWS = ("8 samples", "8-frame interpolation", "traversal, 7 frames")
 
-BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PAGE_TIMEOUT_MS = 600_000
 CLIENT_TIMEOUT_SECONDS = 120  # each HTTP request of gradio_client (its default, 5 s, fails a class on a busy host)
 
 
@@ -159,38 +155,6 @@ def client_call(client, view, files):
     return time.perf_counter() - started, answer
 
 
-# True, as the browser's clock reads it, once `count` pictures are on screen and the summary shows `key`.
-SHOWN = """([pictures, count, summary, key]) => {
-  const loaded = [...document.querySelectorAll(pictures)].filter(img => img.complete && img.naturalWidth > 0);
-  const answered = !key || (document.querySelector(summary)?.innerText ?? "").includes(`"${key}"`);
-  return loaded.length >= count && answered && performance.now();
-}"""
-
-
-def page_click(browser, url, view, files, key):
-    """A fresh page: open `view`'s tab, upload `files`, click. {"seconds": from the click to the
-    last picture on screen with the summary's final `key`, "first": to the first picture}."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1600})
-    try:
-        page.goto(url)
-        page.get_by_role("tab", name=view.tab, exact=True).click()
-        panel = page.locator(f"#tab-{view.tab.lower()}")
-        for index, file in enumerate(files):
-            panel.locator("input[type=file]").nth(index).set_input_files(str(file))
-            panel.locator(f'.image-frame img[src$="/{file.name}"]').wait_for(timeout=PAGE_TIMEOUT_MS)  # uploaded
-        if view.accordion:
-            panel.get_by_text(view.accordion, exact=True).click()
-        button = panel.get_by_role("button", name=view.button, exact=True)
-        button.evaluate("b => b.addEventListener('click', () => { window.clickedAt = performance.now(); }, {once: true})")
-        button.click()
-        first = page.wait_for_function(SHOWN, arg=[view.pictures, 1, view.summary, ""], timeout=PAGE_TIMEOUT_MS)
-        last = page.wait_for_function(SHOWN, arg=[view.pictures, view.count, view.summary, key], timeout=PAGE_TIMEOUT_MS)
-        clicked = page.evaluate("window.clickedAt")
-        return {"seconds": (last.json_value() - clicked) / 1000, "first": (first.json_value() - clicked) / 1000}
-    finally:
-        page.close()
-
-
 @dataclass
 class Callers:
     """One served app, and how it is called: gradio_client, chromium, and the request files."""
@@ -204,7 +168,7 @@ class Callers:
         return {"seconds": client_call(self.client, view, self.requests.files(view))[0]}
 
     def on_page(self, view, key):
-        return page_click(self.browser, self.url, view, self.requests.files(view), key)
+        return page.page_click(self.browser, self.url, view, self.requests.files(view), key)
 
 
 def medians(results):
@@ -343,17 +307,13 @@ def main():
                    "sd": ("SD VAE architecture", str(folder / "sd-vae-architecture"))}  # random weights
         if "sd" in args.models:
             sd_vae.build_sd_vae().save_pretrained(sources["sd"][1], safe_serialization=True)
-        browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_FLAGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=page.BROWSER_FLAGS)
         for name in args.models:
             report["models"][name], model_checks = model_part(*sources[name], args, browser, folder)
             targets += model_checks
         browser.close()
-    print_targets(targets)
     print(f"(the SD architecture's targets on the page are set for 2 cores; this machine has {os.cpu_count()} CPUs)")
-    report["targets"] = targets
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten: {args.json}")
+    finish(report, targets, args.json)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """What every part of the benchmark shares: timing, peak memory, and the targets' report."""
 
+import json
 from pathlib import Path
 import statistics
 import time
@@ -75,3 +76,12 @@ def print_targets(targets):
             reachable = best >= t["limit"] if t["at_least"] else best <= t["limit"]
             line += f"; the best this machine allows: {best:.3g}{t['unit']}" + ("" if reachable else " (out of reach)")
         print(line)
+
+
+def finish(report, targets, path):
+    """Print each target met or missed, then write the run's JSON report (targets included) to `path`."""
+    print_targets(targets)
+    report["targets"] = targets
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten: {path}")

@@ -25,7 +25,6 @@ Each view through gradio_client and in chromium, beside in-process and plain cal
 """
 
 import argparse
-import json
 import os
 from pathlib import Path
 import platform
@@ -35,7 +34,7 @@ import threading
 import torch
 
 from benchmarks import precision, sd_vae, serving
-from benchmarks.report import check, median_seconds, not_applicable, peak_rss_mib, print_targets, reset_peak_rss
+from benchmarks.report import check, finish, median_seconds, not_applicable, peak_rss_mib, reset_peak_rss
 from benchmarks.actions import (MODEL_WORK, PHOTO_A, PHOTO_B, app_actions_at, app_first_pictures_at, generate_calls,
                                 plain_actions)
 from latent_lab import cache, imaging, models, vae as vae_ops
@@ -309,11 +308,7 @@ def main():
         report["serving"] = serving_part(args, folder, targets)
     if "sd" in args.parts:
         report["sd_vae"] = sd_vae.part(args, targets)
-    print_targets(targets)
-    report["targets"] = targets
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten: {args.json}")
+    finish(report, targets, args.json)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import torch
 from diffusers import AutoencoderKL
 from PIL import Image
 
+from latent_lab.config import EXAMPLES
+
 
 def free_port():
     with socket.socket() as probe:
@@ -98,6 +100,17 @@ def served_app(tiny_pipeline_folder):
 @pytest.fixture(scope="session")
 def app_url(served_app):
     return served_app.local_url
+
+
+def small_copies(folder, names, side):
+    """PNG copies of example photos `names`, shrunk to fit `side`: quick requests to the app."""
+    paths = []
+    for name in names:
+        picture = Image.open(EXAMPLES / name).convert("RGB")
+        picture.thumbnail((side, side))
+        paths.append(str(folder / name.replace(".jpg", ".png")))
+        picture.save(paths[-1])
+    return paths
 
 
 SOURCE = "tiny-test-vae"  # how the tiny VAE is named in summaries

@@ -5,12 +5,11 @@ import shutil
 
 import pytest
 
+from benchmarks.page import BROWSER_FLAGS as FLAGS  # the flags the benchmark's browser uses too
 from latent_lab.config import EXAMPLES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]

@@ -25,7 +25,8 @@ import app
 from latent_lab import lessons
 from latent_lab.diffusion import generate
 from latent_lab.config import EXAMPLES
-from tests.diffusion.test_generate import new_workers
+from tests.conftest import small_copies
+from tests.diffusion.held import new_workers
 from tests.test_attacks import INTERNALS, call_raw, upload
 from tests.test_imaging import deep_png
 from ui import common, errors, widgets
@@ -143,14 +144,7 @@ class Gate:
 
 @pytest.fixture(scope="module")
 def small_pictures(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("small")
-    paths = []
-    for name in ("coffee.jpg", "chelsea.jpg"):
-        picture = Image.open(EXAMPLES / name).convert("RGB")
-        picture.thumbnail((96, 96))
-        paths.append(str(folder / name.replace(".jpg", ".png")))
-        picture.save(paths[-1])
-    return paths
+    return small_copies(tmp_path_factory.mktemp("small"), ("coffee.jpg", "chelsea.jpg"), 96)
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from gradio_client.utils import Status, StatusUpdate
 from PIL import Image
 
 from latent_lab.config import EXAMPLES
-from tests.conftest import free_port
+from tests.conftest import free_port, small_copies
 
 pytestmark = pytest.mark.slow
 
@@ -27,14 +27,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def small_files(tmp_path_factory):
     """Two small pictures, so that hundreds of requests stay quick."""
-    folder = tmp_path_factory.mktemp("small")
-    paths = []
-    for name in ("chelsea.jpg", "rocket.jpg"):
-        picture = Image.open(EXAMPLES / name).convert("RGB")
-        picture.thumbnail((128, 128))
-        paths.append(str(folder / name.replace(".jpg", ".png")))
-        picture.save(paths[-1])
-    return paths
+    return small_copies(tmp_path_factory.mktemp("small"), ("chelsea.jpg", "rocket.jpg"), 128)
 
 
 def mixed_requests(files, count):

@@ -133,19 +133,22 @@ def load(name):
     return model.eval().requires_grad_(False)
 
 
+def _shipped_digits(path):
+    """Digits shipped as npz: images (N, 28, 28) uint8, light ink on black, and labels (N,), read-only
+    (they are shared by every request)."""
+    with np.load(path) as data:
+        images, labels = data["images"], data["labels"].astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False
+    return images, labels
+
+
 @cache
 def test_digits():
-    """The held-out digits shipped with the app: images (N, 28, 28) uint8, light ink on black, and labels (N,)."""
-    with np.load(TEST_DIGITS) as data:
-        images, labels = data["images"], data["labels"].astype(np.int64)
-    images.flags.writeable = labels.flags.writeable = False  # shared by every request
-    return images, labels
+    """The held-out digits shipped with the app."""
+    return _shipped_digits(TEST_DIGITS)
 
 
 @cache
 def train_digits():
-    """The 4,000 training digits shipped for training live: images (N, 28, 28) uint8, labels (N,)."""
-    with np.load(TRAIN_DIGITS) as data:
-        images, labels = data["images"], data["labels"].astype(np.int64)
-    images.flags.writeable = labels.flags.writeable = False  # shared by every request
-    return images, labels
+    """The 4,000 training digits shipped for training live."""
+    return _shipped_digits(TRAIN_DIGITS)

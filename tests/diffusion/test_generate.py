@@ -1,5 +1,3 @@
-import threading
-
 import numpy as np
 import pytest
 
@@ -7,6 +5,7 @@ from latent_lab import models
 from latent_lab.diffusion import generate
 from latent_lab.diffusion.generate import Request
 from latent_lab.checks import InputError
+from tests.diffusion.held import HeldUNet, close_while_held
 
 
 @pytest.fixture(scope="module")
@@ -102,46 +101,9 @@ def test_embedded_schedulers_never_clip_the_latents():
     assert [name for name in names if generate.fresh_scheduler(embedded, name).config.get("clip_sample")] == []
 
 
-class HeldUNet:
-    """Counts a UNet's calls, and holds the `hold_at`-th call until `release` is set, so that a test
-    can act while the worker thread is in the middle of denoising."""
-
-    def __init__(self, unet, hold_at):
-        self.calls, self.hold_at = 0, hold_at
-        self.held, self.release = threading.Event(), threading.Event()
-        self.hook = unet.register_forward_hook(self._count)
-
-    def _count(self, module, args, output):
-        self.calls += 1
-        if self.calls == self.hold_at:
-            self.held.set()
-            self.release.wait(timeout=300)  # a failing test releases it in its finally
-
-    def remove(self):
-        self.release.set()
-        self.hook.remove()
-
-
-def new_workers(before):
-    """The threads streams.in_worker started since `before` (a set of threads): Python names a
-    thread after its target, `run`."""
-    return [thread for thread in set(threading.enumerate()) - before if thread.name.endswith("(run)")]
-
-
 def test_a_generation_closed_early_stops_at_the_next_step_and_frees_the_lock(pipe):
     """The client left (Gradio closes the stream): the step under way finishes, no other starts."""
-    unet, before = HeldUNet(pipe.unet, hold_at=3), set(threading.enumerate())
-    try:
-        events = generate.stream(pipe, Request("a green star", steps=20, seed=1), "tiny", preview_every=2)
-        assert next(events)[::2] == ("preview", 2)  # decoded after the 2nd step; the 3rd is held
-        assert unet.held.wait(timeout=300)
-        workers = new_workers(before)
-        assert len(workers) == 1 and generate._run_lock.locked()
-        events.close()
-        calls_at_close = unet.calls
-    finally:
-        unet.remove()
-    workers[0].join(timeout=300)
-    assert not workers[0].is_alive()
+    unet = HeldUNet(pipe.unet, hold_at=3)
+    events = generate.stream(pipe, Request("a green star", steps=20, seed=1), "tiny", preview_every=2)
+    calls_at_close = close_while_held(events, unet, ("preview", 2))  # decoded after the 2nd step; the 3rd is held
     assert (calls_at_close, unet.calls) == (3, 3)  # of 20 steps: none started after the close
-    assert not generate._run_lock.locked()

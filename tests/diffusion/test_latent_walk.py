@@ -1,5 +1,3 @@
-import threading
-
 import numpy as np
 import pytest
 import torch
@@ -13,7 +11,7 @@ from latent_lab.checks import InputError
 from latent_lab.diffusion.generate import Request
 from latent_lab.diffusion.latent_walk import WalkRequest
 from tests.conftest import photo_like
-from tests.diffusion.test_generate import HeldUNet, new_workers
+from tests.diffusion.held import HeldUNet, close_while_held
 
 WALK = dict(prompt_a="a red circle", prompt_b="a blue square", seed_a=3, seed_b=11, frames=5, steps=3)
 
@@ -91,21 +89,10 @@ def test_walk_streams_every_frame_in_order_then_the_summary(pipe):
 def test_a_walk_closed_early_stops_at_the_next_step_and_frees_the_pipeline(pipe):
     """The client left after the first frame: the step under way finishes, no other starts."""
     steps = 20
-    unet, before = HeldUNet(pipe.unet, hold_at=steps + 2), set(threading.enumerate())  # frame 1's 2nd step
-    try:
-        events = latent_walk.walk(pipe, WalkRequest(**{**WALK, "frames": 32, "steps": steps}), batch_size=1)
-        assert next(events)[::2] == ("frame", 0)
-        assert unet.held.wait(timeout=300)
-        workers = new_workers(before)
-        assert len(workers) == 1 and generate._run_lock.locked()
-        events.close()
-        calls_at_close = unet.calls
-    finally:
-        unet.remove()
-    workers[0].join(timeout=300)
-    assert not workers[0].is_alive()
+    unet = HeldUNet(pipe.unet, hold_at=steps + 2)  # frame 1's 2nd step
+    events = latent_walk.walk(pipe, WalkRequest(**{**WALK, "frames": 32, "steps": steps}), batch_size=1)
+    calls_at_close = close_while_held(events, unet, ("frame", 0))
     assert (calls_at_close, unet.calls) == (steps + 2, steps + 2)  # of 32 x 20 steps: none after the close
-    assert not generate._run_lock.locked()
 
 
 def test_the_same_request_gives_the_same_walk(pipe):
