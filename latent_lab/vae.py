@@ -97,8 +97,9 @@ def decode(vae, latents, batch_size=None):
 
 def decode_batches(vae, latents, batch_size=None):
     """Decode scaled latents (N, C, h, w) batch by batch, yielding float32 pictures (n, 3, 8h, 8w)
-    in [-1, 1] as each batch is done, so views can show the first pictures early. Batches hold
-    `batch_size` latents (default: as many as fit in DECODE_PIXELS; measured in benchmarks/).
+    in [-1, 1] as each batch is done, so views can show the first pictures early: the first batch
+    is one picture, the others hold `batch_size` latents (default: as many as fit in DECODE_PIXELS;
+    measured in benchmarks/).
     Pictures over TILE_ABOVE pixels are decoded one at a time in overlapping tiles of the VAE's
     `sample_size`, blended at the seams (diffusers' `tiled_decode`). On a CPU with bf16 units the
     decoder runs under bf16 autocast (models.autocast): over twice as fast, and 51-58 dB PSNR from
@@ -107,7 +108,8 @@ def decode_batches(vae, latents, batch_size=None):
     pixels_each = latents.shape[-2] * latents.shape[-1] * scale_factor(vae) ** 2
     tiled = pixels_each > TILE_ABOVE
     batch_size = 1 if tiled else batch_size or max(1, DECODE_PIXELS // pixels_each)
-    for chunk in latents.split(batch_size):
+    chunks = [latents[:1], *latents[1:].split(batch_size)] if len(latents) > 1 else [latents]
+    for chunk in chunks:
         with torch.inference_mode(), models.autocast(vae):
             raw = _model_input(vae, chunk / scale + shift)
             output = vae.tiled_decode(raw) if tiled else vae.decode(raw)

@@ -43,12 +43,13 @@ def interpolate_stream(vae, source, file_a, file_b, steps=8, method="slerp", max
     if method not in METHODS:
         raise InputError(f"Method must be 'lerp' or 'slerp', not {str(method)[:40]!r}.")
     image_a, image_b = _ends(vae, file_a, file_b, max_side)
+    # The path starts at μ_A and ends at μ_B exactly: those two frames are the reconstructions.
+    # A's is shown before B is encoded.
+    shown = [imaging.to_pil(posteriors.reconstruction(vae, image_a))]
+    yield list(shown)
     mean_a, mean_b = posteriors.get(vae, image_a).mean[0], posteriors.get(vae, image_b).mean[0]
     path = frames(mean_a, mean_b, steps, method)  # (steps, C, h, w)
-    # The path starts at μ_A and ends at μ_B exactly: those two frames are the reconstructions.
     ends = posteriors.reconstruction(vae, image_a), posteriors.reconstruction(vae, image_b)
-    shown = [imaging.to_pil(ends[0])]
-    yield list(shown)
     middle = (yield from decoded(vae, path[1:-1], shown)) if steps > 2 else ends[0][None][:0]  # (steps - 2, 3, H, W)
     pictures = torch.cat([ends[0][None], middle, ends[1][None]])
     # Both norm curves, so students see lerp sag and slerp hold the norm (no decoding needed).

@@ -34,14 +34,15 @@ def sample_stream(vae, source, file, n_samples=8, sigma_scale=1.0, seed=0, max_s
     seed = check_number(seed, "Seed", 0, MAX_SEED, integer=True)
     image = prepare(vae, file, max_side)
     posterior = posteriors.get(vae, image)
-    reconstruction = posteriors.reconstruction(vae, image)
     latents = vae_ops.sample(posterior, n_samples, sigma_scale, seed)
     if sigma_scale == 0 or not posterior.has_sigma:  # every z is μ
+        reconstruction = posteriors.reconstruction(vae, image)
         samples = reconstruction.expand(n_samples, -1, -1, -1)
         shown = [imaging.to_pil(reconstruction)] * n_samples  # one picture, written once
     else:
         shown = []
         samples = yield from decoded(vae, latents, shown)  # (n, 3, H, W)
+        reconstruction = posteriors.reconstruction(vae, image)  # after the samples: they show first
     # Both in grey levels (0-255), averaged over RGB.
     pixel_std = (samples * 127.5).std(dim=0, correction=0).mean(dim=0)
     difference = ((samples - reconstruction).abs() * 127.5).mean(dim=(0, 1))

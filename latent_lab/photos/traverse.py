@@ -81,9 +81,9 @@ def traverse_stream(vae, source, file, channel=0, low=-3.0, high=3.0, steps=7, u
     latents[:, channel, top:bottom, left:right] += offsets[:, None, None] * unit_map
 
     # 3. Decode the frames, and measure how far each moves from the reconstruction (the decode of μ).
-    reconstruction = posteriors.reconstruction(vae, image)
     shown = []
     frames = yield from decoded(vae, latents, shown)  # (steps, 3, H, W)
+    reconstruction = posteriors.reconstruction(vae, image)  # after the frames: they show first
     changes = ((frames - reconstruction).abs() * 127.5).mean(dim=(1, 2, 3)).tolist()
     summary = {
         "channel": channel,
