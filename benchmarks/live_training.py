@@ -19,7 +19,7 @@ SECONDS = (10, 20, 60)
 def in_process(seconds, beta=1.0, latent_dim=2, seed=0):
     """(first picture's delay in s, updates, wall seconds, final summary) of one live training."""
     began, first, updates, summary = time.perf_counter(), None, 0, None
-    for _picture, _figure, summary in live.train_live(beta, latent_dim, seconds, seed):
+    for _picture, _figure, summary, _yours in live.train_live(beta, latent_dim, seconds, seed):
         first = time.perf_counter() - began if first is None else first
         updates += 1
     return first, updates, time.perf_counter() - began, summary

@@ -183,6 +183,14 @@ def step_8_the_kl_weight_is_a_knob_and_training_makes_the_map(page):
     live = summary(training, "digits-train-summary", "clear_share", until=lambda numbers: numbers.get("done"))
     assert live["steps"] == live["total_steps"] > 0 and live["clear_share"] > 0.5
     shot(page, "digits-training", training.locator("#live-picture"))
+    # The model just trained is this page's: a map of its own in Map, the drawn 7 on it in Draw.
+    yours = summary(open_digits(page, "Map"), "your-map-summary", "clear_share")
+    assert yours["model"] == live["name"] and yours["clear_share"] > 0.5
+    draw_panel = open_digits(page, "Draw a digit")
+    draw_panel.get_by_role("button", name="Encode my digit").click()
+    marked = summary(draw_panel, "your-digit-summary", "mu")
+    assert marked["model"] == live["name"] and marked["sigma"] is not None and marked["in_view"]
+    shot(page, "digits-yours", draw_panel.locator("#your-digit"))
 
 
 def test_the_lesson_step_by_step(page):  # noqa: F811

@@ -2,8 +2,8 @@
 training digits for a few seconds, shown as it learns (the map, or prior samples for 16 numbers,
 and the loss curves).
 
-`train_live` is a generator: it yields a picture, a figure and a summary at least every
-UPDATE_SECONDS, and does no work between yields, so a caller that stops asking stops it. The
+`train_live` is a generator: it yields a picture, a figure, a summary and (at the end) the
+trained model at least every UPDATE_SECONDS, and does no work between yields, so a caller that stops asking stops it. The
 length is counted in steps (STEPS_PER_SECOND for each second asked), never read off the clock,
 so the same seed gives the same model on the same machine however busy it is.
 """
@@ -20,6 +20,7 @@ from latent_lab.digits import classifier, figures, latents, maps, pictures
 from latent_lab.digits.beta import MAX_BETA
 from latent_lab.digits.loss import family_loss, loss_curve, warmed_weight
 from latent_lab.digits.models import DigitsAutoencoder, test_digits, train_digits
+from latent_lab.digits.yours import Yours
 
 MIN_SECONDS, MAX_SECONDS = 5, 60
 LATENT_DIMS = (2, 16)
@@ -43,6 +44,10 @@ class Request:
     @property
     def steps(self):
         return round(self.seconds * STEPS_PER_SECOND)
+
+    @property
+    def name(self):
+        return f"yours: β={self.beta:g}, {self.seconds:g} s, {self.latent_dim} numbers"
 
 
 def check_request(beta, latent_dim, seconds, seed):
@@ -128,7 +133,7 @@ def picture_now(model, request, codes):
 
 
 def show(model, request, state, done):
-    """(picture, loss curves figure, summary) of the model as it is now."""
+    """(picture, loss curves figure, summary, the model as Yours when done, else None) as it is now."""
     codes, numbers = measure(model, state, done)
     picture, shown = picture_now(model, request, codes)
     steps = len(state["losses"])
@@ -137,13 +142,14 @@ def show(model, request, state, done):
     figure = figures.curves_figure(curve, steps, title=title)
     summary = {"beta": request.beta, "latent_dim": request.latent_dim, "seconds": request.seconds,
                "seed": request.seed, "steps": steps, "total_steps": request.steps, "done": done,
-               "kind": model.config.kind, **numbers, **shown}
-    return picture, figure, round_summary(summary)
+               "kind": model.config.kind, "name": request.name, **numbers, **shown}
+    yours = Yours(request.name, model, request.latent_dim) if done else None
+    return picture, figure, round_summary(summary), yours
 
 
 def train_live(beta, latent_dim, seconds, seed):
-    """Train a fresh model from scratch, yielding (picture, figure, summary) at least every
-    UPDATE_SECONDS; the last has done=True. Stopping the iteration stops the training."""
+    """Train a fresh model from scratch, yielding (picture, figure, summary, yours) at least every
+    UPDATE_SECONDS; the last has done=True and the model (Yours). Stopping the iteration stops the training."""
     request = check_request(beta, latent_dim, seconds, seed)
     # 1. A fresh model, its optimizer and the data: all drawn from the seed.
     model = seeded_model(request)

@@ -86,6 +86,19 @@ def plane_for(name, extent="prior", cells=CELLS):
     return codes_plane(latents.test_codes(load(name))[0], cells)
 
 
+def model_map(model, plane, name):
+    """(map picture, summary) of a 2-number `model` over `plane`, with its numbers: the codes'
+    spread, what the prior's samples decode to, the clear cells."""
+    images, labels = latents.test_digits()
+    codes = latents.encode(model, images)[0]
+    picture, inks = draw_map(model, plane, codes, labels)
+    summary = {"model": name, "kind": model.config.kind, "span": plane.span, "code_std": codes.std(dim=0).tolist(),
+               "prior_samples": PRIOR_SAMPLES,
+               "prior_label_mix": classifier.label_mix(latents.decode(model, prior_z())),
+               "clear_share": classifier.digit_likeness(inks)}
+    return picture, summary
+
+
 def codes_plane(codes, cells=CELLS):
     """The square around all of `codes` (N, 2), with a 10% margin."""
     codes = np.asarray(codes)
@@ -123,16 +136,8 @@ def draw_map(model, plane, codes, labels):
 @cache
 def base_map(name, extent="prior", cells=CELLS):
     """(plane, map picture, summary) of a 2-number model; drawn once per view (callers copy it)."""
-    model = load(check_map_model(name))
-    plane = plane_for(name, extent, cells)
-    codes, labels = latents.test_codes(model)
-    picture, inks = draw_map(model, plane, codes, labels)
-    # The numbers: the codes' spread, what the prior's samples decode to, the clear cells.
-    summary = {"model": name, "kind": model.config.kind, "span": plane.span, "code_std": codes.std(dim=0).tolist(),
-               "prior_samples": PRIOR_SAMPLES,
-               "prior_label_mix": classifier.label_mix(latents.decode(model, prior_z())),
-               "clear_share": classifier.digit_likeness(inks)}
-    return plane, picture, summary
+    plane = plane_for(check_map_model(name), extent, cells)
+    return plane, *model_map(load(name), plane, name)
 
 
 @dataclass
@@ -177,9 +182,10 @@ def mark(picture, plane, mu, sigma=None):
     return picture
 
 
-def decode_point(name, z1, z2):
-    """The decode of one point of a 2-number model's plane: (picture, summary)."""
-    model = load(check_map_model(name))
+def decode_point(name, z1, z2, model=None):
+    """The decode of one point of a 2-number model's plane (`model`, else the shipped one named):
+    (picture, summary)."""
+    model = load(check_map_model(name)) if model is None else model
     z = [check_number(z1, "z1", -latents.MAX_VALUE, latents.MAX_VALUE),
          check_number(z2, "z2", -latents.MAX_VALUE, latents.MAX_VALUE)]
     ink = latents.decode(model, [z])

@@ -34,13 +34,18 @@ def check_ink(ink):
     return ink
 
 
+def check_sampling(n_samples, sigma_scale, seed):
+    """The posterior samples' knobs, checked where they enter."""
+    return (check_number(n_samples, "The number of samples", 1, MAX_SAMPLES, integer=True),
+            check_number(sigma_scale, "The σ scale", 0, MAX_SIGMA_SCALE),
+            check_number(seed, "The seed", 0, MAX_SEED, integer=True))
+
+
 def drawn_digit_view(ink, n_samples=8, sigma_scale=1.0, seed=0, extent="prior"):
     """Where a framed digit lands on both 2-number maps, and n seeded samples of the
     16-number VAE's posterior, z = μ + sigma_scale·σ·ε, decoded and labelled."""
     ink = check_ink(ink)
-    n_samples = check_number(n_samples, "The number of samples", 1, MAX_SAMPLES, integer=True)
-    sigma_scale = check_number(sigma_scale, "The σ scale", 0, MAX_SIGMA_SCALE)
-    seed = check_number(seed, "The seed", 0, MAX_SEED, integer=True)
+    n_samples, sigma_scale, seed = check_sampling(n_samples, sigma_scale, seed)
     summary = {"label": None, "confidence": None}
     # 1. The digit's μ on each 2-number map; the VAE's σ as 1σ and 2σ ellipses, in latent units.
     view = maps.map_view(extent)
@@ -50,22 +55,29 @@ def drawn_digit_view(ink, n_samples=8, sigma_scale=1.0, seed=0, extent="prior"):
         summary[name] = {"mu": mu[0].tolist(), "sigma": None if sigma is None else sigma[0].tolist(),
                          "in_view": view.planes[name].contains(*mu[0].tolist())}
     # 2. Samples of the 16-number VAE's posterior, decoded with decode(μ) first.
-    model = load(POSTERIOR_MODEL)
-    mu, sigma = latents.encode(model, ink[None])  # (1, 16) each
+    picture, samples, numbers = posterior_samples(load(POSTERIOR_MODEL), ink, n_samples, sigma_scale, seed)
+    summary.update(numbers, model=POSTERIOR_MODEL)
+    return DrawnDigitView(view, picture, samples, round_summary(summary))
+
+
+def posterior_samples(model, ink, n_samples, sigma_scale, seed):
+    """A VAE's decode(μ) of a checked digit and n seeded samples z = μ + sigma_scale·σ·ε:
+    (labelled row picture, the samples as pictures, numbers: how much the samples vary and
+    whether they keep decode(μ)'s label)."""
+    mu, sigma = latents.encode(model, ink[None])  # (1, d) each
+    sigma = torch.zeros_like(mu) if sigma is None else sigma  # an autoencoder: every sample is μ
     noise = torch.randn(n_samples, mu.shape[1], generator=torch.Generator().manual_seed(seed))
     inks = latents.decode(model, torch.cat([mu, mu + sigma_scale * sigma * noise]))  # (1 + n, 28, 28)
     labels, confidences, captions, _ = pictures.labelled(torch.cat([ink[None], inks]))
-    # 3. The numbers: how much the samples vary, and whether they keep decode(μ)'s label.
-    summary.update(label=classifier.label_name(labels[0]), confidence=float(confidences[0]),
-                   model=POSTERIOR_MODEL, n_samples=n_samples, sigma_scale=sigma_scale, seed=seed,
+    numbers = dict(label=classifier.label_name(labels[0]), confidence=float(confidences[0]),
+                   n_samples=n_samples, sigma_scale=sigma_scale, seed=seed,
                    decoded_mu_label=classifier.label_name(labels[1]),
                    sample_labels=[classifier.label_name(label) for label in labels[2:]],
                    pixel_std_mean=float(inks[1:].std(dim=0).mean()) if n_samples > 1 else 0.0,
                    keep_label_share=float((labels[2:] == labels[1]).mean()))
     titles = ["drawn, decode(mu),\nthen samples"]
     picture = pictures.grid_picture([torch.cat([ink[None], inks])], [captions], titles, scale=3)
-    samples = [pictures.to_picture(ink, scale=4) for ink in inks[1:]]
-    return DrawnDigitView(view, picture, samples, round_summary(summary))
+    return picture, [pictures.to_picture(ink, scale=4) for ink in inks[1:]], numbers
 
 
 def prior_samples_view(n_samples=8, seed=0):

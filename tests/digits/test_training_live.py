@@ -50,8 +50,10 @@ def test_a_fresh_model_is_drawn_from_its_seed_alone():
 def test_training_live_streams_and_the_same_seed_gives_the_same_model(short_live):
     answers = list(live.train_live(1, 2, 5, 3))
     assert len(answers) >= 2 and answers[0][2]["steps"] == 0 and not answers[0][2]["done"]
-    picture, figure, summary = answers[-1]
+    picture, figure, summary, yours = answers[-1]
     assert summary["done"] and summary["steps"] == summary["total_steps"] == 10
+    assert all(answer[3] is None for answer in answers[:-1])  # the model is handed over when done
+    assert yours.name == summary["name"] == "yours: β=1, 5 s, 2 numbers" and yours.latent_dim == 2
     assert {"beta", "latent_dim", "seconds", "steps", "recon", "kl", "code_std", "clear_share"} <= set(summary)
     assert picture.size == (maps.CELL * live.MAP_CELLS,) * 2 and len(figure.axes) == 2
     again = list(live.train_live(1, 2, 5, 3))[-1]
@@ -60,7 +62,7 @@ def test_training_live_streams_and_the_same_seed_gives_the_same_model(short_live
 
 
 def test_training_live_with_16_numbers_shows_prior_samples(short_live):
-    *_, (picture, _figure, summary) = live.train_live(0, 16, 5, 0)
+    *_, (picture, _figure, summary, _yours) = live.train_live(0, 16, 5, 0)
     assert summary["kind"] == "ae" and summary["kl"] is None and "prior_digit_likeness" in summary
     assert "clear_share" not in summary and picture.size[0] == 8 * 28 * 3
 

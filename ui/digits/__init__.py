@@ -1,7 +1,9 @@
 """Digits: the autoencoder-versus-VAE lesson on real handwriting, with models whose whole latent
 is one short vector: the map of a 2-number latent, a digit you draw and the VAE's samples of
 it, random latents, walks between two digits, what each latent number controls, what the KL
-weight does, and how training makes the map. Each sub-view lives in a module of its own."""
+weight does, and how training makes the map. Each sub-view lives in a module of its own; its
+build(page, yours) gets the page's State holding the model trained live there (Training → Train
+now), which the Map and Draw views use too."""
 
 import gradio as gr
 
@@ -23,7 +25,8 @@ least 0.5.
 def build(page):
     gr.Markdown(HELP)
     fields = {}
+    yours = gr.State(None)  # a latent_lab.digits.yours.Yours once this page has trained one
     with gr.Tabs(overflow_behavior="wrap"):  # every sub-view in sight, none in a menu
         for view in SUB_VIEWS:
-            fields.update(view.build(page) or {})
+            fields.update(view.build(page, yours) or {})
     return fields

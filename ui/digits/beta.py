@@ -59,7 +59,7 @@ def table_rows(summary):
             for row in summary["family"]]
 
 
-def build(page):
+def build(page, yours):
     weights = beta.weights(2)
     with gr.Tab("β, the KL weight", elem_id="digits-beta-tab", id="digits-beta") as beta_tab:
         gr.Markdown(BETA_HELP.format(claims=CLAIMS, active=beta.ACTIVE_NATS))

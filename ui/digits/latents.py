@@ -29,7 +29,7 @@ def on_decode(model_name, text):
     return api.digits_decode(model_name, text)
 
 
-def build(page):
+def build(page, yours):
     with gr.Tab("Your own latents", elem_id="digits-api-tab", id="digits-api"):
         gr.Markdown("Encode a picture with any model of the family, or decode latent vectors you type "
                     "(JSON: a list of vectors, at most 1,024).")

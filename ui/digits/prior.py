@@ -19,7 +19,7 @@ def on_prior(n_samples, seed):
     return samples.prior_samples_view(n_samples, seed)
 
 
-def build(page):
+def build(page, yours):
     with gr.Tab("Prior samples", elem_id="digits-prior-tab", id="digits-prior"):
         gr.Markdown(PRIOR_HELP)
         with gr.Row():

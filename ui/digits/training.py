@@ -26,7 +26,8 @@ LIVE_HELP = """
 **Train one live.** A fresh, smaller model of the same kind, trained from scratch on the 4,000 shipped training digits
 while you watch: the map (2 numbers) or random latents decoded (16 numbers) and the loss curves, updated every second or
 so. β = 0 trains an autoencoder. The seconds count training steps ({pace} a second), not the clock, so the same
-seed gives the same model; on a busy server it takes longer. One model at a time per page; Stop ends it.
+seed gives the same model; on a busy server it takes longer. One model at a time per page; Stop ends it. The finished
+model is yours for as long as this page is open: the Map and Draw views show it beside the shipped ones.
 """
 _training = set()  # the pages (sessions) with a model training now: one each at a time
 _training_lock = threading.Lock()
@@ -47,7 +48,8 @@ def on_train(beta_value, latent_dim, seconds, seed, request: gr.Request):
                              "then train another.")
         _training.add(session)
     try:
-        yield from live.train_live(beta_value, latent_dim, seconds, seed)
+        for picture, figure, summary, yours in live.train_live(beta_value, latent_dim, seconds, seed):
+            yield picture, figure, summary, gr.skip() if yours is None else yours
     finally:
         with _training_lock:
             _training.discard(session)
@@ -70,7 +72,7 @@ def build_replay():
     return event
 
 
-def build_live():
+def build_live(yours):
     with gr.Row():
         beta_value = gr.Slider(0, beta.MAX_BETA, value=1, step=0.05, label="β, the KL weight (0: an autoencoder)")
         latent_dim = gr.Radio(list(live.LATENT_DIMS), value=2, label="Latent numbers")
@@ -85,14 +87,14 @@ def build_live():
         live_curves = gr.Plot(label="The loss terms", show_label=False)
     live_summary = gr.JSON(label="Summary", elem_id="digits-train-summary")
     training = train_button.click(on_train, [beta_value, latent_dim, seconds, seed],
-                                  [live_picture, live_curves, live_summary], api_name="digits_train")
+                                  [live_picture, live_curves, live_summary, yours], api_name="digits_train")
     stop_button.click(None, None, None, cancels=[training], api_visibility="private")
 
 
-def build(page):
+def build(page, yours):
     with gr.Tab("Training", elem_id="digits-training-tab", id="digits-training") as training_tab:
         gr.Markdown(REPLAY_HELP)
         replay_event = build_replay()
         gr.Markdown(LIVE_HELP.format(pace=live.STEPS_PER_SECOND))
-        build_live()
+        build_live(yours)
     training_tab.select(**replay_event, api_visibility="private")

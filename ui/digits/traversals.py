@@ -20,7 +20,7 @@ def on_traverse(drawing, test_index, steps, span):
     return traversals.traversal_view(ink(drawing, None, test_index), steps, span)
 
 
-def build(page):
+def build(page, yours):
     choices = test_digit_choices()
     with gr.Tab("Traversals", elem_id="digits-traverse-tab", id="digits-traverse"):
         gr.Markdown(TRAVERSE_HELP)

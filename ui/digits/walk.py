@@ -21,7 +21,7 @@ def on_walk(drawing_a, drawing_b, test_a, test_b, steps):
     return walks.walk_view(ink(drawing_a, None, test_a), ink(drawing_b, None, test_b), steps)
 
 
-def build(page):
+def build(page, yours):
     choices = test_digit_choices()
     with gr.Tab("Walk", elem_id="digits-walk-tab", id="digits-walk"):
         gr.Markdown(WALK_HELP)
