@@ -3,6 +3,7 @@ the actions it times (that they do the model work the floors count); the callers
 request files, working size and medians."""
 
 import itertools
+import threading
 import json
 import os
 from types import SimpleNamespace
@@ -10,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from benchmarks import actions, callers, precision, report, sd_vae
+from benchmarks import actions, callers, precision, report, sd_vae, threads
 from latent_lab import cache, imaging, models, vae as vae_ops
 from latent_lab.config import EXAMPLES
 from tests.conftest import make_tiny_vae
@@ -197,3 +198,13 @@ def test_the_callers_rows_are_the_timed_actions_and_their_targets():
     results = {"page": [{"seconds": 3.0, "first": 0.5}, {"seconds": 1.0, "first": 0.1}, {"seconds": 2.0, "first": 0.3}],
                "plain": [{"seconds": 4.0}]}
     assert callers.medians(results) == {"page": {"seconds": 2.0, "first": 0.3}, "plain": {"seconds": 4.0}}
+
+
+def test_the_threads_benchmark_runs_each_stage_where_it_says():
+    """The long-lived worker runs every call on one thread of its own; a new thread is new each time."""
+    worker, seen = threads.Worker(), []
+    on_worker = {worker.run(threading.get_ident) for _ in range(3)}
+    for _ in range(2):
+        threads.on_new_thread(lambda: seen.append(threading.get_ident()))
+    assert len(on_worker) == 1 and threading.get_ident() not in on_worker
+    assert len(seen) == 2 and not on_worker & set(seen)
