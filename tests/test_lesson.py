@@ -104,8 +104,8 @@ def step_4_random_latents_decode_to_digits_only_for_the_vae(page):
     panel = open_digits(page, "Prior samples")
     panel.get_by_role("button", name="Decode random latents").click()
     models = summary(panel, "digits-prior-summary", "digit_likeness_256")["models"]
-    assert models["digits-ae-16"]["digit_likeness_256"] < 0.3
-    assert models["digits-vae-16"]["digit_likeness_256"] > 0.6
+    ae, vae = (models[name]["digit_likeness_256"] for name in ("digits-ae-16", "digits-vae-16"))
+    assert ae <= vae - 0.3 and vae > 0.8
     shot(page, "digits-prior", panel.locator("#digits-prior"))
 
 
@@ -169,7 +169,7 @@ def step_8_the_kl_weight_is_a_knob_and_training_makes_the_map(page):
     family = {(row["latent_dim"], row["kl_weight"]): row
               for row in summary(panel, "digits-beta-summary", "family")["family"]}
     assert family[2, 0]["code_std"] > 3 > 1.5 > family[2, 1]["code_std"]  # β = 0: codes spread far; β ≈ 1: N(0, I)
-    assert family[16, 0]["prior_digit_likeness"] < 0.3 < 0.6 < family[16, 1]["prior_digit_likeness"]
+    assert family[16, 0]["prior_digit_likeness"] <= family[16, 1]["prior_digit_likeness"] - 0.3  # the AE's miss
     blur = [family[16, beta]["psnr_db"] for beta in (1, 4, 16)]
     active = [family[16, beta]["active_dims"] for beta in (1, 4, 16)]
     assert blur == sorted(blur, reverse=True) and active == sorted(active, reverse=True) and active[-1] < 8

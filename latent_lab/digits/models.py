@@ -38,29 +38,41 @@ BETA_FAMILY = (
     ("digits-vae-2d-beta-16", "vae", 2, 16.0),
     ("digits-vae-16-beta-16", "vae", 16, 16.0),
 )
+# The networks' sizes by latent length. The 16-number models draw more (a wider hidden layer and
+# two 3x3 convolutions at each resolution), so that more of their random latents decode to clear
+# digits; the 2-number ones keep the small networks their maps and training replay were made with.
+NETWORKS = {2: {}, 16: {"hidden": 256, "depth": 2}}
 CLASSIFIER = "digits-classifier"
 NO_DIGIT = 10  # the classifier's eleventh class: noise, blobs, scribbles, empty, two digits at once
 
 
+def refine(channels, depth):
+    """`depth` size-keeping 3x3 convolutions: more drawing at one resolution (none: depth 0)."""
+    return [layer for _ in range(depth) for layer in (nn.Conv2d(channels, channels, 3, padding=1), nn.SiLU())]
+
+
 class DigitsAutoencoder(ModelMixin, ConfigMixin):
     """A 28x28 digit <-> a vector of `latent_dim` numbers. kind "vae": the encoder gives μ and
-    log σ² (trained with `kl_weight`); kind "ae": it gives μ only (no σ, no KL)."""
+    log σ² (trained with `kl_weight`); kind "ae": it gives μ only (no σ, no KL). `hidden` and
+    `depth` size the networks (the 16-number models are the larger ones)."""
 
     @register_to_config
-    def __init__(self, kind="vae", latent_dim=16, kl_weight=1.0, channels=32, hidden=128):
+    def __init__(self, kind="vae", latent_dim=16, kl_weight=1.0, channels=32, hidden=128, depth=0):
         super().__init__()
         if kind not in ("ae", "vae"):
             raise ValueError(f"kind must be 'ae' or 'vae', not {kind!r}.")
         outputs = 2 * latent_dim if kind == "vae" else latent_dim
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, channels, 4, stride=2, padding=1), nn.SiLU(),  # (N, C, 14, 14)
-            nn.Conv2d(channels, channels, 4, stride=2, padding=1), nn.SiLU(),  # (N, C, 7, 7)
+            nn.Conv2d(1, channels, 4, stride=2, padding=1), nn.SiLU(), *refine(channels, depth),  # (N, C, 14, 14)
+            nn.Conv2d(channels, channels, 4, stride=2, padding=1), nn.SiLU(), *refine(channels, depth),  # (N, C, 7, 7)
             nn.Flatten(), nn.Linear(channels * 49, hidden), nn.SiLU(),
             nn.Linear(hidden, outputs))  # (N, 2d) or (N, d)
         self.decoder = nn.Sequential(
             nn.Linear(latent_dim, hidden), nn.SiLU(),
             nn.Linear(hidden, channels * 49), nn.SiLU(), nn.Unflatten(1, (channels, 7, 7)),
+            *refine(channels, depth),
             nn.ConvTranspose2d(channels, channels, 4, stride=2, padding=1), nn.SiLU(),  # (N, C, 14, 14)
+            *refine(channels, depth),
             nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1))  # (N, 1, 28, 28) logits
 
     def encode(self, pixels):

@@ -1,7 +1,7 @@
 """Train the digits family and the digit classifier on MNIST's 5,000-digit sample.
 
     python -m latent_lab.training.train_digits_family --all --minutes 3
-    python -m latent_lab.training.train_digits_family --model digits-vae-16 --minutes 2
+    python -m latent_lab.training.train_digits_family --model digits-vae-16 --steps 9000
 
 Each model trains for --minutes of CPU time (a busy machine gives as many steps as an idle one),
 then is written to assets/models/<name>/ (config.json + safetensors + training.json). A run
@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from latent_lab.digits.loss import family_loss, warmed_weight
-from latent_lab.digits.models import (BETA_FAMILY, CLASSIFIER, MODELS, NO_DIGIT, TEST_DIGITS, TRAIN_DIGITS,
+from latent_lab.digits.models import (BETA_FAMILY, CLASSIFIER, MODELS, NETWORKS, NO_DIGIT, TEST_DIGITS, TRAIN_DIGITS,
                                      DigitClassifier, DigitsAutoencoder, names, spec)
 from latent_lab.training.mnist import augment, crossfades, load_mnist, no_digit_pictures, same_digit_blends, split
 
@@ -100,7 +100,8 @@ def start(name):
     if name == CLASSIFIER:
         return DigitClassifier(), None, fresh
     _, kind_name, latent_dim, kl_weight = spec(name)
-    return DigitsAutoencoder(kind=kind_name, latent_dim=latent_dim, kl_weight=kl_weight), None, fresh
+    model = DigitsAutoencoder(kind=kind_name, latent_dim=latent_dim, kl_weight=kl_weight, **NETWORKS[latent_dim])
+    return model, None, fresh
 
 
 def save(model, optimizer, record, folder, half=False):

@@ -8,8 +8,8 @@ from ui import answers, errors
 
 PRIOR_HELP = """
 **Random latents.** The same seeded z ~ N(0, I) decoded by each 16-number model, one row each. The VAE was trained to
-fill N(0, I), so most of its random latents decode to clear digits; the AE's decode to smudges that are no digit,
-because its codes live somewhere else (the row titles and `digit_likeness`).
+fill N(0, I), so most of its random latents decode to clear digits; most of the AE's decode to faint strokes that are
+no digit, because its codes live somewhere else (the row titles and `digit_likeness`).
 """
 
 

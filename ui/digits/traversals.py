@@ -10,7 +10,8 @@ TRAVERSE_HELP = """
 **What does each number control?** Every latent number of the 16-number VAE, from -3 to +3 around the digit's μ, the
 others kept. Rows are sorted by that number's KL over the test digits (`kl_per_dim_test_mean`; `active_dims` counts
 those above 0.1 nats): the first rows change slant, width, thickness or the digit itself, the last ones least. This
-VAE uses all 16 numbers; at a larger KL weight some switch off and their rows stop changing (see *β, the KL weight*).
+VAE uses 13 of its 16 numbers: the KL switched 3 off, and their rows, the last ones, do not change; at a larger KL
+weight more switch off (see *β, the KL weight*).
 """
 
 
