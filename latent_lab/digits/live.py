@@ -3,9 +3,10 @@ training digits for a few seconds, shown as it learns (the map, or prior samples
 and the loss curves).
 
 `train_live` is a generator: it yields a picture, a figure, a summary and (at the end) the
-trained model at least every UPDATE_SECONDS, and does no work between yields, so a caller that stops asking stops it. The
-length is counted in steps (STEPS_PER_SECOND for each second asked), never read off the clock,
-so the same seed gives the same model on the same machine however busy it is.
+trained model at least every UPDATE_SECONDS, and does no work between yields, so a caller that
+stops asking stops it. The length is counted in steps (STEPS_PER_SECOND for each second asked),
+never read off the clock, so the same seed gives the same model on the same machine however busy
+it is.
 """
 
 from dataclasses import dataclass
@@ -149,7 +150,8 @@ def show(model, request, state, done):
 
 def train_live(beta, latent_dim, seconds, seed):
     """Train a fresh model from scratch, yielding (picture, figure, summary, yours) at least every
-    UPDATE_SECONDS; the last has done=True and the model (Yours). Stopping the iteration stops the training."""
+    UPDATE_SECONDS; the last has done=True and the model (Yours). Stopping the iteration stops
+    the training."""
     request = check_request(beta, latent_dim, seconds, seed)
     # 1. A fresh model, its optimizer and the data: all drawn from the seed.
     model = seeded_model(request)
