@@ -75,23 +75,24 @@ def check_map_model(name):
     return check_name(name, names(latent_dim=2, beta=True))
 
 
-def plane_for(name, extent="prior", cells=CELLS):
-    """The prior's ±3 ("prior"), or a square around all of the model's test codes ("codes")."""
+def plane_for(name, extent="prior", cells=CELLS, codes=None):
+    """The prior's ±3 ("prior"), or a square around all of the model's test codes ("codes"):
+    `codes` when given (a model trained live, whose codes are not cached), else the shipped
+    model's."""
     if extent not in EXTENTS:
         raise InputError(f"The map's extent must be 'prior' (the prior's ±3) or 'codes' (the model's own range), "
                          f"not {shorten(extent)}.")
     cells = check_number(cells, "The map's number of cells a side", MIN_CELLS, MAX_CELLS, integer=True)
     if extent == "prior":
         return Plane(cells=cells)
-    return codes_plane(latents.test_codes(load(name))[0], cells)
+    return codes_plane(latents.test_codes(load(name))[0] if codes is None else codes, cells)
 
 
-def model_map(model, plane, name):
-    """(map picture, summary) of a 2-number `model` over `plane`, with its numbers: the codes'
-    spread, what the prior's samples decode to, the clear cells."""
-    images, labels = latents.test_digits()
-    codes = latents.encode(model, images)[0]
-    picture, inks = draw_map(model, plane, codes, labels)
+def model_map(model, plane, name, codes):
+    """(map picture, summary) of a 2-number `model` over `plane`, with the test digits' `codes`
+    (N, 2) as dots and its numbers: the codes' spread, what the prior's samples decode to, the
+    clear cells."""
+    picture, inks = draw_map(model, plane, codes, latents.test_digits()[1])
     summary = {"model": name, "kind": model.config.kind, "span": plane.span, "code_std": codes.std(dim=0).tolist(),
                "prior_samples": PRIOR_SAMPLES,
                "prior_label_mix": classifier.label_mix(latents.decode(model, prior_z())),
@@ -137,7 +138,7 @@ def draw_map(model, plane, codes, labels):
 def base_map(name, extent="prior", cells=CELLS):
     """(plane, map picture, summary) of a 2-number model; drawn once per view (callers copy it)."""
     plane = plane_for(check_map_model(name), extent, cells)
-    return plane, *model_map(load(name), plane, name)
+    return plane, *model_map(load(name), plane, name, latents.test_codes(load(name))[0])
 
 
 @dataclass
@@ -180,6 +181,15 @@ def mark(picture, plane, mu, sigma=None):
         for k in (1, 2):
             _ellipse(draw, plane, mu, (k * sigma[0], k * sigma[1]), SIGMA_COLOUR, 3)
     return picture
+
+
+def mark_digit(model, picture, plane, ink):
+    """Mark a framed digit `ink` (28, 28) on `model`'s map `picture`: μ, and the VAE's σ as 1σ and
+    2σ ellipses. Returns where it landed: {mu, sigma (None for an autoencoder), in_view}."""
+    mu, sigma = latents.encode(model, ink[None])
+    mu, sigma = mu[0].tolist(), None if sigma is None else sigma[0].tolist()
+    mark(picture, plane, mu, sigma)
+    return {"mu": mu, "sigma": sigma, "in_view": plane.contains(*mu)}
 
 
 def decode_point(name, z1, z2, model=None):

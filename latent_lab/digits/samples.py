@@ -50,10 +50,7 @@ def drawn_digit_view(ink, n_samples=8, sigma_scale=1.0, seed=0, extent="prior"):
     # 1. The digit's μ on each 2-number map; the VAE's σ as 1σ and 2σ ellipses, in latent units.
     view = maps.map_view(extent)
     for name, picture in view.pictures.items():
-        mu, sigma = latents.encode(load(name), ink[None])
-        maps.mark(picture, view.planes[name], mu[0].tolist(), None if sigma is None else sigma[0].tolist())
-        summary[name] = {"mu": mu[0].tolist(), "sigma": None if sigma is None else sigma[0].tolist(),
-                         "in_view": view.planes[name].contains(*mu[0].tolist())}
+        summary[name] = maps.mark_digit(load(name), picture, view.planes[name], ink)
     # 2. Samples of the 16-number VAE's posterior, decoded with decode(μ) first.
     picture, samples, numbers = posterior_samples(load(POSTERIOR_MODEL), ink, n_samples, sigma_scale, seed)
     summary.update(numbers, model=POSTERIOR_MODEL)

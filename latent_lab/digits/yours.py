@@ -28,20 +28,18 @@ def check_yours(yours, latent_dim=None):
     return yours
 
 
-def plane_of(yours, extent="prior"):
-    """The prior's ±3, or the square around your model's codes of the test digits."""
-    if extent not in maps.EXTENTS:
-        raise InputError("The map's extent must be 'prior' (the prior's ±3) or 'codes' (the model's own range).")
-    if extent == "prior":
-        return maps.Plane()
-    return maps.codes_plane(latents.encode(yours.model, latents.test_digits()[0])[0])
+def your_plane(yours, extent="prior"):
+    """(plane, the test digits' codes (N, 2)) of your 2-number model: the prior's ±3, or the
+    square around those codes. They are computed each time: nothing here keeps your model."""
+    yours = check_yours(yours, 2)
+    codes = latents.encode(yours.model, latents.test_digits()[0])[0]
+    return maps.plane_for(yours.name, extent, codes=codes), codes
 
 
 def your_map(yours, extent="prior"):
     """(plane, map picture, summary) of your 2-number model, drawn as the shipped ones are."""
-    yours = check_yours(yours, 2)
-    plane = plane_of(yours, extent)
-    picture, summary = maps.model_map(yours.model, plane, yours.name)
+    plane, codes = your_plane(yours, extent)
+    picture, summary = maps.model_map(yours.model, plane, yours.name, codes)
     return plane, picture, round_summary(summary)
 
 
@@ -49,13 +47,10 @@ def your_digit(yours, ink, n_samples=8, sigma_scale=1.0, seed=0, extent="prior")
     """Your digit in your model: marked on its map (2 numbers), or decode(μ) and samples of its
     posterior (16 numbers). (picture, summary)."""
     yours, ink = check_yours(yours), samples.check_ink(ink)
-    if yours.latent_dim == 2:
-        plane, picture, _ = your_map(yours, extent)
-        mu, sigma = latents.encode(yours.model, ink[None])
-        maps.mark(picture, plane, mu[0].tolist(), None if sigma is None else sigma[0].tolist())
-        summary = {"model": yours.name, "mu": mu[0].tolist(),
-                   "sigma": None if sigma is None else sigma[0].tolist(), "in_view": plane.contains(*mu[0].tolist())}
-        return picture, round_summary(summary)
+    if yours.latent_dim == 2:  # the map's picture alone: its numbers are Map's, not needed on each stroke
+        plane, codes = your_plane(yours, extent)
+        picture, _ = maps.draw_map(yours.model, plane, codes, latents.test_digits()[1])
+        return picture, round_summary({"model": yours.name, **maps.mark_digit(yours.model, picture, plane, ink)})
     knobs = samples.check_sampling(n_samples, sigma_scale, seed)
     picture, _, numbers = samples.posterior_samples(yours.model, ink, *knobs)
     return picture, round_summary({"model": yours.name, **numbers})

@@ -5,7 +5,7 @@ import gradio as gr
 from latent_lab import plots
 from latent_lab.checks import InputError, shorten
 from latent_lab.digits import maps
-from latent_lab.digits.yours import check_yours, plane_of, your_map
+from latent_lab.digits.yours import check_yours, your_map, your_plane
 from ui import answers, errors
 from ui.digits.shared import AE_2D, VAE_2D
 
@@ -54,7 +54,7 @@ def on_point(name, z1, z2, yours):
 def on_map_click(name, extent, yours, event: gr.SelectData):
     """A click on a map picks the latent point under the pointer (then decoded by on_point)."""
     if name == YOURS:
-        z1, z2 = plane_of(check_yours(yours, 2), extent).to_latent(*event.index)
+        z1, z2 = your_plane(yours, extent)[0].to_latent(*event.index)
     else:
         z1, z2 = maps.click_to_latent(name, *event.index, extent=extent)
     return name, round(z1, 2), round(z2, 2)
