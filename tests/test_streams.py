@@ -1,12 +1,15 @@
 """Every multi-picture view streams: it yields the pictures done so far, a growing list, before
 its result, and the result begins with the pictures of the last list."""
 
+import threading
+
 import numpy as np
 import pytest
+import torch
 
 from latent_lab import vae as vae_ops
 from latent_lab.photos import compare, interpolate, sample, traverse
-from tests.conftest import SOURCE, make_tiny_vae, pixels
+from tests.conftest import SOURCE, make_tiny_vae, photo_like, pixels
 
 
 def pictures_of(item):
@@ -76,3 +79,31 @@ def test_a_worker_stream_beats_while_it_waits_so_it_can_be_closed():
     stream.close()  # the caller left, at the heartbeat
     release.set()
     assert finished.wait(10)  # the worker saw `stopped` and ended
+
+
+
+def test_every_request_runs_its_models_on_the_one_model_thread(tmp_path):
+    """OpenMP keeps a team of threads for each thread that ran torch's parallel work, and slows
+    them all once they outnumber the cores (benchmarks/threads.py). Requests arrive on many
+    server threads, here each on a new one: every model they run (the VAE, the UNet and text
+    encoder, the digits models and classifier, each through its modules' forward calls) runs on the model thread."""
+    from ui import encode, generate, sample
+    from ui.digits import prior
+    photo = str(tmp_path / "new.png")  # a picture no other test sent: no answer or posterior kept for it
+    photo_like(seed=7919).save(photo)
+    requests = [lambda: encode.on_encode(photo), lambda: list(sample.on_sample(photo, 2, 1.0, 0)),
+                lambda: list(generate.on_generate("a red circle", "", "DDIMScheduler", 3, 5.0, 7919)),
+                lambda: prior.on_prior(8, 7919)]
+    ran_on = []
+    hook = torch.nn.modules.module.register_module_forward_pre_hook(
+        lambda module, args: ran_on.append((type(module).__name__, threading.current_thread().name)))
+    try:
+        for request in requests:
+            thread = threading.Thread(target=request, name="request")
+            thread.start()
+            thread.join(300)
+    finally:
+        hook.remove()
+    models = {name for name, _ in ran_on}
+    assert {"Encoder", "Decoder", "UNet2DConditionModel", "CLIPTextModel", "DigitClassifier"} <= models
+    assert {thread for _, thread in ran_on} == {"model"}

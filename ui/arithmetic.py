@@ -4,6 +4,7 @@ import gradio as gr
 
 from latent_lab.photos.arithmetic import MAX_STRENGTH, arithmetic_view
 from latent_lab.config import EXAMPLES
+from latent_lab.streams import on_model_thread
 from ui import answers, common, errors, widgets
 
 TITLE, VIEW, ELEM_ID = "Arithmetic", "arithmetic", "tab-arithmetic"
@@ -24,6 +25,7 @@ SCENE_TRIPLES = [[str(EXAMPLES / "scenes" / f"{name}.png") for name in triple] f
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_arithmetic(file_a, file_b, file_c, strength, model=None):
     result = arithmetic_view(*common.vae(model), file_a, file_b, file_c, strength, common.max_side(model))
     return result.result, result.reconstructions, result.summary

@@ -3,6 +3,7 @@
 import gradio as gr
 
 from latent_lab.photos.channels import channels_view
+from latent_lab.streams import on_model_thread
 from ui import answers, common, errors, widgets
 
 TITLE, VIEW, ELEM_ID = "Channels", "channels", "tab-channels"
@@ -18,6 +19,7 @@ scaled by the model's `scaling_factor` so that, over the training data, they hav
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_channels(file, model=None):
     result = channels_view(*common.vae(model), file, common.max_side(model))
     return result.channels_plot, result.histogram_plot, result.summary

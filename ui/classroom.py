@@ -6,6 +6,7 @@ import gradio as gr
 
 from latent_lab.checks import MAX_SEED, InputError
 from latent_lab.digits import classroom
+from latent_lab.streams import on_model_thread
 from ui import errors, files, widgets
 from ui.digits.shared import AE_2D, VAE_2D, ink, sketchpad
 
@@ -57,17 +58,20 @@ def on_open(request: gr.Request):
 
 
 @errors.friendly
+@on_model_thread
 def on_send(code, drawing, request: gr.Request):
     """A student's digit, read and framed as every Digits view reads one, placed in the room."""
     return rooms.send(code, session_of(request), ink(drawing))
 
 
 @errors.friendly
+@on_model_thread
 def on_map(code):
     return maps_answer(rooms.snapshot(code))
 
 
 @errors.friendly
+@on_model_thread
 def on_refresh(code, seen):
     """The teacher's timer: nothing at all while the room is as last drawn; the timer stops when it ends."""
     if not code:
@@ -87,6 +91,7 @@ def on_close(code, request: gr.Request):
 
 
 @errors.friendly
+@on_model_thread
 def on_pick(name, code, event: gr.SelectData):
     """A click on a map: the digit whose dot is nearest, its drawing and decodes."""
     snapshot = rooms.snapshot(code)
@@ -94,6 +99,7 @@ def on_pick(name, code, event: gr.SelectData):
 
 
 @errors.friendly
+@on_model_thread
 def on_prior(code, seed):
     return classroom.prior_view(rooms.snapshot(code), seed)
 

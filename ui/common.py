@@ -6,6 +6,7 @@ from pathlib import Path
 from latent_lab import models, sizing
 from latent_lab.checks import InputError
 from latent_lab.config import EXAMPLES, MODEL_FAMILY, Settings
+from latent_lab.streams import on_model_thread
 
 settings = Settings.from_env()  # tests replace it before the app is built
 EXAMPLE_IMAGES = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
@@ -25,6 +26,7 @@ def gpu_decorator():
 gpu = gpu_decorator()  # on every handler that runs a model
 
 
+@on_model_thread  # loading runs torch too: on the one thread that runs models
 def vae(name=None):
     """The chosen VAE (default: LATENT_LAB_VAE's) and its source, loaded once."""
     choices = settings.vae_choices()
@@ -34,10 +36,12 @@ def vae(name=None):
     return models.load_vae(choices[name]), choices[name]
 
 
+@on_model_thread
 def pipe():
     return models.load_pipeline(settings.pipeline)
 
 
+@on_model_thread  # its first call times a decode
 def working_size(name=None):
     """The size the photo views work at with the chosen VAE, and why (sizing.working_size)."""
     model, source = vae(name)

@@ -5,6 +5,7 @@ import gradio as gr
 from latent_lab.checks import MAX_SEED
 from latent_lab.photos import compare
 from latent_lab.photos.compare import CompareResult, compare_stream
+from latent_lab.streams import on_model_thread
 from ui import answers, common, errors, events, widgets
 
 TITLE, VIEW, ELEM_ID = "AE vs VAE", "compare", "tab-compare"
@@ -25,6 +26,7 @@ short vector for the whole picture.
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_compare(file_a, file_b, steps, seed):
     """Streams: each model's row appears as soon as it is decoded."""
     named = [(name, common.vae(name)[0]) for name in common.settings.vae_choices()]

@@ -3,6 +3,7 @@
 import gradio as gr
 
 from latent_lab.photos.encode import encode_view
+from latent_lab.streams import on_model_thread
 from ui import answers, common, errors, widgets
 
 TITLE, VIEW, ELEM_ID = "Encode", "encode", "tab-encode"
@@ -19,6 +20,7 @@ Where σ is small the encoder is sure; where it is large, many latents would do.
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_encode(file, model=None):
     result = encode_view(*common.vae(model), file, common.max_side(model))
     return result.reconstruction, result.posterior_plot, result.summary

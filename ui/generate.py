@@ -10,6 +10,7 @@ from latent_lab.diffusion import generate, latent_walk
 from latent_lab.diffusion.anatomy import anatomy
 from latent_lab.checks import MAX_SEED, model_name
 from latent_lab.diffusion.schedulers import MAX_SCHEDULERS, compare_schedulers
+from latent_lab.streams import on_model_thread
 from ui import answers, common, errors, events, files, widgets
 
 TITLE, VIEW, ELEM_ID = "Generate", "generate", "tab-generate"
@@ -94,6 +95,7 @@ def on_latent_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps,
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_vae_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale):
     """The walk's two end pictures (what Generate makes for each), walked through the VAE's latents."""
     request = latent_walk.WalkRequest(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, guidance_scale)
@@ -107,6 +109,7 @@ def on_vae_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps, gu
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_prior_vs_diffusion(prompt, seed, scheduler, steps, guidance_scale):
     prior, diffusion, summary = latent_walk.prior_vs_diffusion(common.pipe(), prompt, seed, scheduler, steps,
                                                                guidance_scale, model_name(common.settings.pipeline))
@@ -128,6 +131,7 @@ def on_scheduler_choices():
 
 @errors.friendly
 @common.gpu
+@on_model_thread
 def on_compare_schedulers(prompt, names, steps, guidance_scale, seed):
     result = compare_schedulers(common.pipe(), prompt, names, steps, guidance_scale, seed,
                                 model_name(common.settings.pipeline))
@@ -135,6 +139,7 @@ def on_compare_schedulers(prompt, names, steps, guidance_scale, seed):
 
 
 @errors.friendly
+@on_model_thread
 def on_anatomy():
     return anatomy(common.pipe())
 

@@ -6,6 +6,7 @@ import gradio as gr
 from latent_lab.photos import interpolate
 from latent_lab.photos.interpolate import (InterpolateResult, ThreeWaysResult, interpolate_stream, interpolate_view,
                                     three_ways_stream)
+from latent_lab.streams import on_model_thread
 from ui import answers, common, errors, events, files, widgets
 
 TITLE, VIEW, ELEM_ID = "Interpolate", "interpolate", "tab-interpolate"
@@ -35,6 +36,7 @@ latents and decode each point. Compare the rows: on this spatial latent they are
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_interpolate(file_a, file_b, steps, method, model=None):
     """Streams: each frame appears as soon as it is decoded."""
     for item in interpolate_stream(*common.vae(model), file_a, file_b, steps, method, common.max_side(model)):
@@ -47,6 +49,7 @@ def on_interpolate(file_a, file_b, steps, method, model=None):
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_interpolate_video(file_a, file_b, steps, method, model=None):
     result = interpolate_view(*common.vae(model), file_a, file_b, steps, method, common.max_side(model))
     return files.write_video(result.frames)
@@ -55,6 +58,7 @@ def on_interpolate_video(file_a, file_b, steps, method, model=None):
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_three_ways(file_a, file_b, steps, model=None):
     """Streams: the crossfade's row first (it needs no model), then lerp's and slerp's."""
     for item in three_ways_stream(*common.vae(model), file_a, file_b, steps, common.max_side(model)):

@@ -5,6 +5,7 @@ import gradio as gr
 from latent_lab.checks import MAX_SEED
 from latent_lab.photos import sample
 from latent_lab.photos.sample import SampleResult, sample_stream
+from latent_lab.streams import on_model_thread
 from ui import answers, common, errors, events, widgets
 
 TITLE, VIEW, ELEM_ID = "Sample", "sample", "tab-sample"
@@ -23,6 +24,7 @@ same until you raise the σ-scale. The same seed always gives the same samples. 
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_sample(file, n_samples, sigma_scale, seed, model=None):
     """Streams: each sample appears as soon as it is decoded."""
     for item in sample_stream(*common.vae(model), file, n_samples, sigma_scale, seed, common.max_side(model)):

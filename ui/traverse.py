@@ -5,6 +5,7 @@ import gradio as gr
 from latent_lab.checks import InputError, shorten
 from latent_lab.photos import traverse
 from latent_lab.photos.traverse import TraverseResult, traverse_stream
+from latent_lab.streams import on_model_thread
 from ui import answers, common, errors, events, files, widgets
 
 TITLE, VIEW, ELEM_ID = "Traverse", "traverse", "tab-traverse"
@@ -40,6 +41,7 @@ def channel_slider(model=None):
 @errors.friendly
 @common.gpu
 @answers.remembered
+@on_model_thread
 def on_traverse(file, channel, low, high, steps, unit, region, model=None):
     """Streams: the frames appear as they are decoded."""
     for item in traverse_stream(*common.vae(model), file, channel, low, high, steps, unit, parse_region(region),

@@ -1,13 +1,14 @@
-"""A UNet held in the middle of denoising, for tests of a stream closed while its worker runs."""
+"""A UNet held in the middle of denoising, for tests of a stream closed while its work runs."""
 
 import threading
 
+from latent_lab import streams
 from latent_lab.diffusion import generate
 
 
 class HeldUNet:
     """Counts a UNet's calls, and holds the `hold_at`-th call until `release` is set, so that a test
-    can act while the worker thread is in the middle of denoising."""
+    can act while the model thread is in the middle of denoising."""
 
     def __init__(self, unet, hold_at):
         self.calls, self.hold_at = 0, hold_at
@@ -17,6 +18,7 @@ class HeldUNet:
     def _count(self, module, args, output):
         self.calls += 1
         if self.calls == self.hold_at:
+            self.thread = threading.current_thread()
             self.held.set()
             self.release.wait(timeout=300)  # a failing test releases it in its finally
 
@@ -25,28 +27,20 @@ class HeldUNet:
         self.hook.remove()
 
 
-def new_workers(before):
-    """The threads streams.in_worker started since `before` (a set of threads): Python names a
-    thread after its target, `run`."""
-    return [thread for thread in set(threading.enumerate()) - before if thread.name.endswith("(run)")]
-
-
 def close_while_held(events, unet, first):
     """Take the stream's first event that is no heartbeat (it must match `first`, as (kind, index)),
-    wait until `unet` is held in its worker thread, close the stream as Gradio does when the client
-    leaves, and let the step under way finish. Asserts the worker ends and the pipeline's lock is
-    free; returns the UNet calls made when the stream was closed."""
-    before = set(threading.enumerate())
+    wait until `unet` is held on the model thread, close the stream as Gradio does when the client
+    leaves, and let the step under way finish. Asserts the work ends (the model thread is free
+    again) and the pipeline's lock is free; returns the UNet calls made when the stream was closed."""
     try:
         event = next(event for event in events if event[0] != "wait")
         assert event[::2] == first
         assert unet.held.wait(timeout=300)
-        workers = new_workers(before)
-        assert len(workers) == 1 and generate._run_lock.locked()
+        assert unet.thread is streams._model_thread.thread and generate._run_lock.locked()
         events.close()
         calls_at_close = unet.calls
     finally:
         unet.remove()
-    workers[0].join(timeout=300)
-    assert not workers[0].is_alive() and not generate._run_lock.locked()
+    streams.on_model_thread(lambda: None)()  # returns once the work before it on the model thread has ended
+    assert not generate._run_lock.locked()
     return calls_at_close

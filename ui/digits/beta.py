@@ -4,6 +4,7 @@ map of each, the reconstruction-versus-KL trade-off of the family, and its table
 import gradio as gr
 
 from latent_lab.digits import beta
+from latent_lab.streams import on_model_thread
 from ui import answers, errors
 
 BETA_HELP = """
@@ -39,6 +40,7 @@ TABLE_HEADERS = ["", "model", "numbers", "β", "PSNR (dB)", "KL (nats)", "active
 
 @errors.friendly
 @answers.remembered
+@on_model_thread
 def on_beta(weight, extent):
     return beta.beta_view(weight, extent)
 

@@ -7,6 +7,7 @@ from latent_lab.checks import MAX_SEED
 from latent_lab.digits import samples
 from latent_lab.digits.framing import READ_SIDE, frame_digit
 from latent_lab.digits.yours import your_digit
+from latent_lab.streams import on_model_thread
 from ui import answers, errors, widgets
 from ui.digits.shared import AE_2D, VAE_2D, ink, sketchpad
 
@@ -22,6 +23,7 @@ shows your digit too: on its map (2 numbers) or as its samples (16 numbers).
 
 @errors.friendly
 @answers.remembered
+@on_model_thread
 def on_draw(drawing, upload, n_samples, sigma_scale, seed, extent="prior"):
     view = samples.drawn_digit_view(ink(drawing, upload), n_samples, sigma_scale, seed, extent)
     return (view.maps.pictures[AE_2D], view.maps.pictures[VAE_2D], view.samples_picture, view.samples,
@@ -40,6 +42,7 @@ def on_draw_live(drawing, upload, n_samples, sigma_scale, seed):
 
 
 @errors.friendly
+@on_model_thread
 def on_your_digit(drawing, upload, n_samples, sigma_scale, seed, yours):
     """Your digit in the model this page trained, shown only when there is one (and a digit)."""
     if yours is None:

@@ -6,6 +6,7 @@ from latent_lab import imaging
 from latent_lab.checks import InputError
 from latent_lab.digits import api, models
 from latent_lab.digits.framing import READ_SIDE
+from latent_lab.streams import on_model_thread
 from ui import answers, errors, widgets
 from ui.digits.shared import VAE_2D
 
@@ -17,6 +18,7 @@ def on_models():
 
 @errors.friendly
 @answers.remembered
+@on_model_thread
 def on_encode(file, model_name):
     if file is None:
         raise InputError("Upload a picture of a digit.")
@@ -25,6 +27,7 @@ def on_encode(file, model_name):
 
 @errors.friendly
 @answers.remembered
+@on_model_thread
 def on_decode(model_name, text):
     return api.digits_decode(model_name, text)
 

@@ -6,6 +6,7 @@ from latent_lab import plots
 from latent_lab.checks import InputError, shorten
 from latent_lab.digits import maps
 from latent_lab.digits.yours import check_yours, your_map, your_plane
+from latent_lab.streams import on_model_thread
 from ui import answers, errors
 from ui.digits.shared import AE_2D, VAE_2D
 
@@ -25,6 +26,7 @@ YOURS = "yours"  # the choice of the point decoder that means this page's model 
 
 @errors.friendly
 @answers.remembered
+@on_model_thread
 def on_map(extent):
     if extent not in maps.EXTENTS:
         raise InputError(f"The map shows 'prior' (N(0, I)'s ±3) or 'codes' (each model's own range), not {shorten(extent)}.")
@@ -34,6 +36,7 @@ def on_map(extent):
 
 
 @errors.friendly
+@on_model_thread
 def on_your_map(yours, extent):
     """Your 2-number model's map, shown only when this page has one."""
     if getattr(yours, "latent_dim", None) != 2:
@@ -43,6 +46,7 @@ def on_your_map(yours, extent):
 
 
 @errors.friendly
+@on_model_thread
 def on_point(name, z1, z2, yours):
     if name == YOURS:
         yours = check_yours(yours, 2)
@@ -51,6 +55,7 @@ def on_point(name, z1, z2, yours):
 
 
 @errors.friendly
+@on_model_thread
 def on_map_click(name, extent, yours, event: gr.SelectData):
     """A click on a map picks the latent point under the pointer (then decoded by on_point)."""
     if name == YOURS:

@@ -4,6 +4,7 @@ import gradio as gr
 
 from latent_lab.checks import MAX_SEED
 from latent_lab.digits import samples
+from latent_lab.streams import on_model_thread
 from ui import answers, errors
 
 PRIOR_HELP = """
@@ -15,6 +16,7 @@ no digit, because its codes live somewhere else (the row titles and `digit_liken
 
 @errors.friendly
 @answers.remembered
+@on_model_thread
 def on_prior(n_samples, seed):
     return samples.prior_samples_view(n_samples, seed)
 

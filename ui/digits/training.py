@@ -7,6 +7,7 @@ import gradio as gr
 
 from latent_lab.checks import InputError, MAX_SEED
 from latent_lab.digits import beta, live, replay
+from latent_lab.streams import on_model_thread
 from ui import answers, errors
 from ui.digits.shared import AE_2D, VAE_2D
 
@@ -35,11 +36,13 @@ _training_lock = threading.Lock()
 
 @errors.friendly
 @answers.remembered
+@on_model_thread
 def on_replay(name, snapshot):
     return replay.training_view(name, snapshot)
 
 
 @errors.friendly
+@on_model_thread
 def on_train(beta_value, latent_dim, seconds, seed, request: gr.Request):
     session = getattr(request, "session_hash", None) or id(request)
     with _training_lock:

@@ -3,6 +3,7 @@
 import gradio as gr
 
 from latent_lab.digits import traversals
+from latent_lab.streams import on_model_thread
 from ui import answers, errors
 from ui.digits.shared import first_of, ink, sketchpad, test_digit_choices
 
@@ -17,6 +18,7 @@ weight more switch off (see *β, the KL weight*).
 
 @errors.friendly
 @answers.remembered
+@on_model_thread
 def on_traverse(drawing, test_index, steps, span):
     return traversals.traversal_view(ink(drawing, None, test_index), steps, span)
 

@@ -3,6 +3,7 @@
 import gradio as gr
 
 from latent_lab.digits import walks
+from latent_lab.streams import on_model_thread
 from ui import answers, errors
 from ui.digits.shared import first_of, ink, sketchpad, test_digit_choices
 
@@ -17,6 +18,7 @@ away from its codes, where nothing was trained: see *Prior samples*.
 
 @errors.friendly
 @answers.remembered
+@on_model_thread
 def on_walk(drawing_a, drawing_b, test_a, test_b, steps):
     return walks.walk_view(ink(drawing_a, None, test_a), ink(drawing_b, None, test_b), steps)
 
