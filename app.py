@@ -4,11 +4,13 @@ Run `python app.py` and open the printed address. This file assembles the page: 
 model selector, the tabs in order (each in its own ui/ module), the queue and the launch.
 """
 
+import os
 from types import SimpleNamespace
 
 import gradio as gr
+import torch
 
-from latent_lab import models, vae as vae_ops
+from latent_lab import models, streams, vae as vae_ops
 from ui import (arithmetic, channels, classroom, common, compare, digits, encode, errors, generate, interpolate, lessons,
                 sample, traverse)
 
@@ -85,10 +87,18 @@ def share_one_limit(demo):
     return demo
 
 
+def model_threads(concurrency):
+    """How many requests' model work may run at once: LATENT_LAB_CONCURRENCY, as far as the cores
+    give each its torch threads (one on 2 cores: two would make OpenMP slow both)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(concurrency, cores // torch.get_num_threads()))
+
+
 def serve(**launch_options):
     """Build, queue and launch the app; returns the running Blocks (tests pass options)."""
     settings = common.settings
     models.set_threads(settings.threads)
+    streams.use_model_threads(model_threads(settings.concurrency))
     demo = share_one_limit(build_app()).queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
     # show_error=False: only our own sentences (gr.Error) reach users, never an exception's text.
     demo.launch(theme=THEME, css=CSS, max_file_size=settings.max_file_size, show_error=False, **launch_options)

@@ -1,12 +1,13 @@
 """Views that show their pictures as they decode are generators: they yield the list of pictures
 done so far, then their result. `decoded` decodes for such a view; `last` runs one to its result;
-`in_worker` runs model work on the model thread and streams what it hands back.
+`in_worker` runs model work on a model thread and streams what it hands back.
 
-All model work of a server runs on one long-lived thread, the model thread (`on_model_thread`).
-torch's CPU kernels run on OpenMP, which keeps a team of threads for every thread that has run a
-parallel region; once the teams hold more threads than there are cores, OpenMP stops letting its
-threads spin between regions, and a model making thousands of short regions runs up to twice as
-slow (benchmarks/threads.py). One thread for all model work keeps one team.
+All model work of a server runs on long-lived model threads (`on_model_thread`): one, or as many
+as the cores allow. torch's CPU kernels run on OpenMP, which keeps a team of threads for every
+thread that has run a parallel region; once the teams hold more threads than there are cores,
+OpenMP stops letting its threads spin between regions, and a model making thousands of short
+regions runs up to twice as slow (benchmarks/threads.py). A server's own threads, one per
+request, would each keep a team.
 """
 
 from concurrent.futures import Future
@@ -52,21 +53,24 @@ class _Failed:
 HEARTBEAT = 0.5  # seconds: a worker's stream yields None this often while it waits
 
 
-class _ModelThread:
-    """One long-lived thread that runs the calls it is given, one at a time, in order. A process
-    forked from this one (as ZeroGPU forks) starts a thread of its own on its first call."""
+class _ModelThreads:
+    """Long-lived threads that run the calls they are given, in order: one unless a host with
+    cores to spare asks for more (use_model_threads). A process forked from this one (as ZeroGPU
+    forks) starts threads of its own on its first call."""
 
     def __init__(self):
-        self.lock, self.thread, self.pid = threading.Lock(), None, None
+        self.lock, self.threads, self.pid, self.count = threading.Lock(), set(), None, 1
 
     def submit(self, call):
-        """A Future of `call()`, run on the model thread."""
+        """A Future of `call()`, run on a model thread."""
         future = Future()
         with self.lock:
-            if self.thread is None or self.pid != os.getpid():
-                self.jobs, self.pid = queue.SimpleQueue(), os.getpid()
-                self.thread = threading.Thread(target=self._serve, args=(self.jobs,), name="model", daemon=True)
-                self.thread.start()
+            if self.pid != os.getpid():
+                self.jobs, self.pid, self.threads = queue.SimpleQueue(), os.getpid(), set()
+            if len(self.threads) < self.count:
+                thread = threading.Thread(target=self._serve, args=(self.jobs,), name="model", daemon=True)
+                thread.start()
+                self.threads.add(thread)
             self.jobs.put((call, future))
         return future
 
@@ -79,46 +83,55 @@ class _ModelThread:
             except BaseException as error:  # handed to the caller's thread, which raises it
                 future.set_exception(error)
 
+    def here(self):
+        return threading.current_thread() in self.threads
+
     def run(self, call):
-        """`call()` on the model thread, in the caller's context (Gradio finds a request's progress
-        bar there), waited for; at once when this is the model thread."""
-        if threading.current_thread() is self.thread:
+        """`call()` on a model thread, in the caller's context (Gradio finds a request's progress
+        bar there), waited for; at once when this is a model thread."""
+        if self.here():
             return call()
         return self.submit(lambda context=contextvars.copy_context(): context.run(call)).result()
 
 
-_model_thread = _ModelThread()
+_model_threads = _ModelThreads()
 _END = object()
 
 
+def use_model_threads(count):
+    """Run model work on `count` threads: as many requests at once as the cores give each its
+    torch threads (more teams than that would slow them all)."""
+    _model_threads.count = max(1, count)
+
+
 def on_model_thread(handler):
-    """`handler` run on the model thread: a function's call, or a generator's every step (the
+    """`handler` run on a model thread: a function's call, or a generator's every step (the
     code between two yields), so its caller can still wait, stream and be closed elsewhere.
     Put it innermost, under any decorator that holds a lock across yields (answers.remembered),
     or two requests waiting for each other would wait on one thread."""
     if not inspect.isgeneratorfunction(handler):
         @wraps(handler)
         def called(*args, **kwargs):
-            return _model_thread.run(lambda: handler(*args, **kwargs))
+            return _model_threads.run(lambda: handler(*args, **kwargs))
         return called
 
     @wraps(handler)
     def stepped(*args, **kwargs):
         stream = handler(*args, **kwargs)  # a generator does nothing until its first step
         try:
-            while (item := _model_thread.run(lambda: next(stream, _END))) is not _END:
+            while (item := _model_threads.run(lambda: next(stream, _END))) is not _END:
                 yield item
         finally:
-            _model_thread.run(stream.close)
+            _model_threads.run(stream.close)
     return stepped
 
 
 def in_worker(work, heartbeat=HEARTBEAT):
-    """Run `work(emit, stopped)` on the model thread and yield each event it emits, as it emits it,
+    """Run `work(emit, stopped)` on a model thread and yield each event it emits, as it emits it,
     and None whenever `heartbeat` seconds pass without one: a generator can only be closed while it
     waits at a yield, so a caller who leaves is noticed within a heartbeat. Closing this generator
     sets `stopped`, a threading.Event that `work` checks between its steps; an exception raised in
-    `work` is raised here. Called on the model thread itself (by a view stepped there), `work` runs
+    `work` is raised here. Called on a model thread itself (by a view stepped there), `work` runs
     to its end first, and its events follow."""
     events, stopped = queue.Queue(), threading.Event()
 
@@ -130,10 +143,10 @@ def in_worker(work, heartbeat=HEARTBEAT):
         finally:
             events.put(_FINISHED)
 
-    if threading.current_thread() is _model_thread.thread:
+    if _model_threads.here():
         run()
     else:
-        _model_thread.submit(run)
+        _model_threads.submit(run)
     try:
         while True:
             try:

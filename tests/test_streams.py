@@ -1,6 +1,7 @@
 """Every multi-picture view streams: it yields the pictures done so far, a growing list, before
 its result, and the result begins with the pictures of the last list."""
 
+from concurrent.futures import ThreadPoolExecutor
 import threading
 
 import numpy as np
@@ -82,11 +83,11 @@ def test_a_worker_stream_beats_while_it_waits_so_it_can_be_closed():
 
 
 
-def test_every_request_runs_its_models_on_the_one_model_thread(tmp_path):
+def test_every_request_runs_its_models_on_a_model_thread(tmp_path):
     """OpenMP keeps a team of threads for each thread that ran torch's parallel work, and slows
     them all once they outnumber the cores (benchmarks/threads.py). Requests arrive on many
     server threads, here each on a new one: every model they run (the VAE, the UNet and text
-    encoder, the digits models and classifier, each through its modules' forward calls) runs on the model thread."""
+    encoder, the digits models and classifier, each through its modules' forward calls) runs on a model thread."""
     from ui import encode, generate, sample
     from ui.digits import prior
     photo = str(tmp_path / "new.png")  # a picture no other test sent: no answer or posterior kept for it
@@ -107,3 +108,22 @@ def test_every_request_runs_its_models_on_the_one_model_thread(tmp_path):
     models = {name for name, _ in ran_on}
     assert {"Encoder", "Decoder", "UNet2DConditionModel", "CLIPTextModel", "DigitClassifier"} <= models
     assert {thread for _, thread in ran_on} == {"model"}
+
+
+def test_model_threads_are_as_many_as_the_cores_give_torch_threads(monkeypatch):
+    import app
+    for cores, threads, concurrency, expected in ((2, 2, 2, 1), (2, 1, 2, 2), (8, 2, 4, 4), (8, 2, 8, 4), (8, 8, 4, 1)):
+        monkeypatch.setattr(app.os, "sched_getaffinity", lambda _: set(range(cores)), raising=False)
+        monkeypatch.setattr(app.torch, "get_num_threads", lambda: threads)
+        assert app.model_threads(concurrency) == expected
+
+
+def test_two_model_threads_run_two_calls_at_once(monkeypatch):
+    """With two model threads, two requests' calls run side by side (each waits here for the other)."""
+    from latent_lab import streams
+    monkeypatch.setattr(streams._model_threads, "count", 2)
+    both = threading.Barrier(2, timeout=30)
+    waiting = streams.on_model_thread(lambda: (both.wait(), threading.current_thread())[1])
+    with ThreadPoolExecutor(2) as pool:
+        threads = list(pool.map(lambda _: waiting(), range(2)))
+    assert len(set(threads)) == 2 and all(thread in streams._model_threads.threads for thread in threads)

@@ -29,18 +29,18 @@ class HeldUNet:
 
 def close_while_held(events, unet, first):
     """Take the stream's first event that is no heartbeat (it must match `first`, as (kind, index)),
-    wait until `unet` is held on the model thread, close the stream as Gradio does when the client
-    leaves, and let the step under way finish. Asserts the work ends (the model thread is free
-    again) and the pipeline's lock is free; returns the UNet calls made when the stream was closed."""
+    wait until `unet` is held on a model thread, close the stream as Gradio does when the client
+    leaves, and let the step under way finish. Asserts the work ends and frees the pipeline's
+    lock; returns the UNet calls made when the stream was closed."""
     try:
         event = next(event for event in events if event[0] != "wait")
         assert event[::2] == first
         assert unet.held.wait(timeout=300)
-        assert unet.thread is streams._model_thread.thread and generate._run_lock.locked()
+        assert unet.thread in streams._model_threads.threads and generate._run_lock.locked()
         events.close()
         calls_at_close = unet.calls
     finally:
         unet.remove()
-    streams.on_model_thread(lambda: None)()  # returns once the work before it on the model thread has ended
-    assert not generate._run_lock.locked()
+    assert generate._run_lock.acquire(timeout=300)  # the work has ended: it held the lock while it denoised
+    generate._run_lock.release()
     return calls_at_close
