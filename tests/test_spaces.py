@@ -56,4 +56,5 @@ def test_without_spaces_handlers_are_left_alone(monkeypatch):
     monkeypatch.setitem(sys.modules, "spaces", None)  # import spaces -> ImportError
     common, encode, _generate = fresh_ui(monkeypatch)
     assert common.gpu_decorator()(len) is len
-    assert wrappers(encode.on_encode) == ["wrapped", "remembering"]  # friendly's and remembered's, no GPU one
+    # friendly's, remembered's and on_model_thread's; no GPU one
+    assert wrappers(encode.on_encode) == ["wrapped", "remembering", "called"]
