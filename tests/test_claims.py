@@ -67,8 +67,8 @@ def test_map_help_and_lesson_code_spread(prior_map):
     for text in (map_view.MAP_HELP, LESSON):
         claimed_ae, claimed_vae = quoted(text, r"`code_std` about (\d+).*?`code_std` about (\d+)")
         assert abs(ae - claimed_ae) <= 0.5 and abs(vae - claimed_vae) <= 0.5  # "about"
-    assert prior_map["digits-ae-2d"]["prior_label_mix"]["1"] == 0  # "its prior samples hold no 1 at all"
-    assert "no 1" in map_view.MAP_HELP and "no 1 at all" in README
+    assert prior_map["digits-ae-2d"]["prior_label_mix"]["0"] == 0  # "its prior samples hold no 0 at all"
+    assert "no 0s" in map_view.MAP_HELP and "no 0 at all" in README
 
 
 def test_lesson_prior_samples():

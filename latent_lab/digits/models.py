@@ -38,10 +38,10 @@ BETA_FAMILY = (
     ("digits-vae-2d-beta-16", "vae", 2, 16.0),
     ("digits-vae-16-beta-16", "vae", 16, 16.0),
 )
-# The networks' sizes by latent length. The 16-number models draw more (a wider hidden layer and
-# two 3x3 convolutions at each resolution), so that more of their random latents decode to clear
-# digits; the 2-number ones keep the small networks their maps and training replay were made with.
-NETWORKS = {2: {}, 16: {"hidden": 256, "depth": 2}}
+# The networks' sizes by latent length: wider than the class's defaults, with 3x3 convolutions at
+# each resolution (two for 16 numbers, one for 2), so that more of the random latents and more of
+# the 2-number plane decode to clear digits.
+NETWORKS = {2: {"hidden": 256, "depth": 1}, 16: {"hidden": 256, "depth": 2}}
 CLASSIFIER = "digits-classifier"
 NO_DIGIT = 10  # the classifier's eleventh class: noise, blobs, scribbles, empty, two digits at once
 

@@ -84,11 +84,20 @@ def classifier_loss(model, pixels, labels, generator, pool):
     return F.cross_entropy(logits, targets), (logits.argmax(1) == targets).float().mean()
 
 
+def has_networks(folder, latent_dim):
+    """Whether the model saved in `folder` has the networks NETWORKS gives `latent_dim` now (when
+    NETWORKS changes, training starts afresh instead of resuming the old networks)."""
+    saved = DigitsAutoencoder.from_config(DigitsAutoencoder.load_config(folder)).config  # defaults filled in
+    wanted = DigitsAutoencoder(latent_dim=latent_dim, **NETWORKS[latent_dim]).config
+    return all(saved[key] == wanted[key] for key in ("channels", "hidden", "depth"))
+
+
 def start(name):
-    """(model, optimizer state or None, record): from the checkpoint, else the committed weights, else new."""
+    """(model, optimizer state or None, record): from the checkpoint, else the committed weights, else
+    new; a saved autoencoder only when it has today's NETWORKS."""
     kind = DigitClassifier if name == CLASSIFIER else DigitsAutoencoder
     for folder in (CHECKPOINTS / name, MODELS / name):
-        if (folder / "config.json").exists():
+        if (folder / "config.json").exists() and (name == CLASSIFIER or has_networks(folder, spec(name)[2])):
             model = kind.from_pretrained(folder, torch_dtype=torch.float32, use_safetensors=True)
             optimizer_file = folder / "optimizer.pt"
             state = torch.load(optimizer_file, weights_only=True) if optimizer_file.exists() else None

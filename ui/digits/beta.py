@@ -20,19 +20,19 @@ random latents z ~ N(0, I) that decode to a clear digit. *kept label*: the test 
 gives their own label.
 """
 CLAIMS = """
-- **β = 0 and small β: the codes spread far.** The autoencoder's codes have `code_std` 5 (2.9 at β = 0.05, 1.9 at
+- **β = 0 and small β: the codes spread far.** The autoencoder's codes have `code_std` 12 (2.0 at β = 0.05, 1.4 at
   0.2): most dots lie beyond the rings, and random latents from N(0, I) miss them. With 16 numbers only 33% of the
   autoencoder's random latents decode to a clear digit (`prior_digit_likeness`).
-- **Near β = 1 the codes fill N(0, I)**: `code_std` about 1 with 2 numbers (1.08), the dots fill the rings; with 16,
+- **Near β = 1 the codes fill N(0, I)**: `code_std` about 1 with 2 numbers (1.09), the dots fill the rings; with 16,
   0.72 over all 16 (0.88 over the 13 the KL left on, σ filling the rest), and 86% of the 16-number VAE's random
   latents are clear digits.
 - **Large β: blur, numbers switched off, collapse.** With 16 numbers the PSNR falls from 20.3 dB at β = 1 to 18.0 at
   β = 4 and 12.5 at β = 16, and the active numbers from 13 to 11 to 3. With 2 numbers both stay just above the
-  threshold, but carry only 0.6 nats together at β = 16 (5.9 at β = 1). Different digits then decode alike: at
+  threshold, but carry only 0.6 nats together at β = 16 (6.6 at β = 1). Different digits then decode alike: at
   β = 16 only about a fifth of the test digits' decode(μ) keep their own label (`kept_label_share` 0.20 with 16
   numbers, 0.98 at β = 1). Its random latents still decode to clear digits (88%), but to the same few blurred ones.
 - Two numbers are too few for the trade-off to show in the reconstructions below β = 4: their PSNR stays at about
-  13.9 dB from β = 0 to 1. The trade-off plot shows it with 16 numbers.
+  14.2 dB from β = 0 to 1. The trade-off plot shows it with 16 numbers.
 """
 TABLE_HEADERS = ["", "model", "numbers", "β", "PSNR (dB)", "KL (nats)", "active numbers", "code std",
                  "clear share", "prior", "kept label"]

@@ -13,8 +13,8 @@ from ui.digits.shared import AE_2D, VAE_2D
 MAP_HELP = """
 **The map of a 2-number latent.** Each map decodes a grid of points; the dots are test digits the models never trained
 on, at their μ, coloured by label; the yellow rings are N(0, I)'s 1σ, 2σ and 3σ. What to see: the **AE's codes spread
-far** (`code_std` about 5: most of them lie outside the rings, over an irregular region), so random latents from
-N(0, I) only reach the middle of its map, where some digits never are (`prior_label_mix`: no 1s among them). Its
+far** (`code_std` about 12: most of them lie outside the rings, over an irregular region), so random latents from
+N(0, I) only reach the middle of its map, where some digits never are (`prior_label_mix`: no 0s among them). Its
 2-number decoder still draws digit-like shapes almost everywhere, so its "holes" are not blank patches but the places
 N(0, I) never reaches. The **VAE packs its codes into the rings** (`code_std` about 1), so N(0, I) lands on nearly every
 kind of digit, and nearly every cell inside the rings is a clear digit (`clear_share`). Switch to *each model's own range*

@@ -16,10 +16,10 @@ REPLAY_HELP = """
 (4,000 steps); the map was kept at log-spaced steps, from the untrained network (step 0) to the end. Scrub through:
 at step 0 every cell decodes to the same grey and all the test digits sit on one point; after a few dozen steps the
 cells are blurred blobs and the codes stream out in a line; then they spread by kind and the cells become digits
-(`clear_share` per snapshot, for the VAE: 0 at step 0, 0.57 at step 27, 0.88 at step 326, 0.91 at the end; the
-autoencoder's, over its wider window, 0.82 at the end). The VAE's codes first
+(`clear_share` per snapshot, for the VAE: 0 at step 0, 0.18 at step 61, 0.61 at step 326, 0.93 at the end; the
+autoencoder's, over its wider window, 0.95 at the end). The VAE's codes first
 run beyond the rings while its KL weight is still small (it rises from 0 over the first 1,500 steps), then are pulled
-back inside them; the autoencoder's never stop spreading (`code_std` 1.2 at step 61, 4.7 at the end). The curves are
+back inside them; the autoencoder's never stop spreading (`code_std` 0.7 and 0.1 at step 61, 9.3 and 10.8 at the end). The curves are
 the training batches' two loss terms, reconstruction and KL, in nats per digit; the dots are the test digits at each
 snapshot, the red line the moment shown.
 """
