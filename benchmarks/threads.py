@@ -17,6 +17,7 @@ makes it) in one process, in an order that adds teams one by one:
    thread per request;
 3. on the main thread (its own team), and then on the worker again, with three teams alive.
 Prints the medians, the process's thread count at each stage, and the ratio to the first.
+This is why the app runs all model work on long-lived model threads (latent_lab/streams.py).
 """
 
 import argparse
