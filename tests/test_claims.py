@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from latent_lab.digits import classifier, latents, maps, samples
-from latent_lab.digits.models import load, test_digits
+from latent_lab.digits import models
+from latent_lab.digits.models import load
 from latent_lab.training.evaluate_digits import PRIOR_COUNT, VAE_PLANE
 from ui.digits import maps as map_view
 
@@ -93,7 +94,7 @@ def test_lesson_beta_family_numbers_are_the_shipped_tables():
 
 def test_traversal_help_says_what_the_numbers_show():
     from latent_lab.digits import traversals
-    images, _ = test_digits()
+    images, _ = models.test_digits()
     summary = traversals.traversal_view(images[0] / 255.0)[1]
     used, off = (int(n) for n in quoted(LESSON, r"uses (\d+) of its 16: the KL switched (\d+) off"))
     kl = sorted(summary["kl_per_dim_test_mean"])

@@ -91,7 +91,7 @@ def step_3_the_kl_term_packs_the_codes(page):
     ae, vae = numbers["digits-ae-2d"], numbers["digits-vae-2d"]
     assert min(ae["code_std"]) > 3 and max(vae["code_std"]) < 1.5  # far beyond the rings; inside them
     assert ae["clear_share"] > 0.85  # the AE's decoder draws digit-like shapes almost everywhere
-    assert ae["prior_label_mix"]["1"] == 0 < vae["prior_label_mix"]["1"]  # N(0, I) never reaches the AE's 1s
+    assert ae["prior_label_mix"]["0"] == 0 < vae["prior_label_mix"]["0"]  # N(0, I) never reaches the AE's 0s
     vae_map = panel.locator("#vae-map img")
     box = vae_map.bounding_box()
     vae_map.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.25})  # click a point to decode it
