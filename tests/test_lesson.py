@@ -73,6 +73,9 @@ def step_2_samples_vary_around_the_picture(page):
     assert numbers["digits-ae-2d"]["sigma"] is None and len(numbers["digits-vae-2d"]["sigma"]) == 2
     assert numbers["sigma_scale"] == 1 and numbers["pixel_std_mean"] > 0  # samples differ ...
     assert numbers["keep_label_share"] >= 0.75  # ... and keep their digit
+    for picture in ("#ae-marked", "#vae-marked", "#digit-samples"):  # drawn, not still loading
+        panel.locator(f"{picture} img").first.wait_for(state="visible", timeout=WAIT)
+    page.wait_for_timeout(2500)  # for the screenshot only: the strokes' own updates settle
     shot(page, "digits-draw", panel.locator("#vae-marked"))
     panel.get_by_label("σ-scale").first.fill("3")  # slide σ-scale to 3
     panel.get_by_role("button", name="Encode my digit").click()
