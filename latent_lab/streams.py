@@ -60,28 +60,37 @@ class _ModelThreads:
 
     def __init__(self):
         self.lock, self.threads, self.pid, self.count = threading.Lock(), set(), None, 1
+        self.jobs, self.unfinished = queue.SimpleQueue(), 0  # jobs submitted and not yet done
 
     def submit(self, call):
         """A Future of `call()`, run on a model thread."""
         future = Future()
         with self.lock:
             if self.pid != os.getpid():
-                self.jobs, self.pid, self.threads = queue.SimpleQueue(), os.getpid(), set()
+                self.jobs, self.pid, self.threads, self.unfinished = queue.SimpleQueue(), os.getpid(), set(), 0
             if len(self.threads) < self.count:
                 thread = threading.Thread(target=self._serve, args=(self.jobs,), name="model", daemon=True)
                 thread.start()
                 self.threads.add(thread)
             self.jobs.put((call, future))
+            self.unfinished += 1
         return future
 
-    @staticmethod
-    def _serve(jobs):
+    def _serve(self, jobs):
         while True:
             call, future = jobs.get()
             try:
                 future.set_result(call())
             except BaseException as error:  # handed to the caller's thread, which raises it
                 future.set_exception(error)
+            finally:
+                with self.lock:
+                    self.unfinished -= 1
+
+    def idle(self):
+        """Whether no model work runs or waits to run."""
+        with self.lock:
+            return self.unfinished == 0
 
     def here(self):
         return threading.current_thread() in self.threads

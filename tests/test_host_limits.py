@@ -22,11 +22,10 @@ from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
 import app
-from latent_lab import lessons
+from latent_lab import lessons, streams
 from latent_lab.diffusion import generate
 from latent_lab.config import EXAMPLES
 from tests.conftest import small_copies
-from tests.diffusion.held import new_workers
 from tests.test_attacks import INTERNALS, call_raw, upload
 from tests.test_imaging import deep_png
 from ui import common, errors, widgets
@@ -312,7 +311,7 @@ STEPS = 10
     ("/generate", (WALK_ENDS[0], "", "DDIMScheduler", 60, 5.0, 7)),  # 60 UNet calls
 ])
 def test_a_cancelled_request_stops_within_ten_steps_and_frees_the_pipeline(app_url, api_name, arguments):
-    calls, before = [], set(threading.enumerate())
+    calls = []
     hook = common.pipe().unet.register_forward_hook(lambda module, args, output: calls.append(1))
     try:
         job = Client(app_url, verbose=False).submit(*arguments, api_name=api_name)
@@ -320,7 +319,7 @@ def test_a_cancelled_request_stops_within_ten_steps_and_frees_the_pipeline(app_u
         with ThreadPoolExecutor(1) as pool:
             calls_at_cancel = len(calls)
             pool.submit(job.cancel).result(timeout=DEADLINE)
-        wait_until(lambda: not any(thread.is_alive() for thread in new_workers(before)), "the work never ended")
+        wait_until(streams._model_threads.idle, "the work never ended")
         assert generate._run_lock.acquire(timeout=DEADLINE)
         generate._run_lock.release()
     finally:
@@ -337,7 +336,7 @@ def test_the_pages_walk_stopped_by_its_client_ends_within_the_batch_it_is_on(ser
     fn_index, = [index for index, fn in served_app.fns.items()
                  if fn.api_visibility == "private" and getattr(fn.fn, "__name__", "") == "on_latent_walk"]
     base, session = f"{app_url.rstrip('/')}/gradio_api", uuid.uuid4().hex
-    calls, before = [], set(threading.enumerate())
+    calls = []
     hook = common.pipe().unet.register_forward_hook(lambda module, args, output: calls.append(1))
     try:
         joined = httpx.post(f"{base}/queue/join", timeout=60, json={
@@ -352,7 +351,7 @@ def test_the_pages_walk_stopped_by_its_client_ends_within_the_batch_it_is_on(ser
             calls_at_cancel = len(calls)
             httpx.post(f"{base}/cancel", timeout=DEADLINE,
                        json={"session_hash": session, "fn_index": fn_index, "event_id": event_id})
-        wait_until(lambda: not any(thread.is_alive() for thread in new_workers(before)), "the walk never ended")
+        wait_until(streams._model_threads.idle, "the walk never ended")
     finally:
         hook.remove()
     assert not generate._run_lock.locked()
