@@ -26,7 +26,7 @@ def gpu_decorator():
 gpu = gpu_decorator()  # on every handler that runs a model
 
 
-@on_model_thread  # loading runs torch too: on the one thread that runs models
+@on_model_thread  # loading runs torch too: on a thread that runs models
 def vae(name=None):
     """The chosen VAE (default: LATENT_LAB_VAE's) and its source, loaded once."""
     choices = settings.vae_choices()

@@ -128,6 +128,13 @@ def spec(name):
     return next(row for row in FAMILY + BETA_FAMILY if row[0] == check_name(name))
 
 
+def untrained(name):
+    """A new, untrained `name` as the family trains it: its kind and KL weight, and the networks
+    NETWORKS gives its latent length."""
+    _, kind, latent_dim, kl_weight = spec(name)
+    return DigitsAutoencoder(kind=kind, latent_dim=latent_dim, kl_weight=kl_weight, **NETWORKS[latent_dim])
+
+
 def check_name(name, known=None):
     """`name` if it is one of `known` (default: the whole family), else an InputError listing them."""
     known = names(beta=True) if known is None else known

@@ -21,7 +21,7 @@ import torch
 
 from latent_lab.digits import latents, maps, replay
 from latent_lab.digits.loss import family_loss, loss_curve, warmed_weight
-from latent_lab.digits.models import NETWORKS, DigitsAutoencoder, spec, test_digits
+from latent_lab.digits.models import spec, test_digits, untrained
 from latent_lab.training.mnist import augment, load_mnist, split
 from latent_lab.training.train_digits_family import BATCH, KL_WARMUP_STEPS, LR, SEED
 
@@ -51,9 +51,9 @@ def held_out(model):
 def run(name, steps, pixels):
     """Train a fresh `name` for `steps` steps; return the batch losses (steps, 2) and the model at
     each snapshot step."""
-    _, kind, latent_dim, kl_weight = spec(name)
+    kl_weight = spec(name)[3]
     torch.manual_seed(SEED)
-    model = DigitsAutoencoder(kind=kind, latent_dim=latent_dim, kl_weight=kl_weight, **NETWORKS[latent_dim]).train()
+    model = untrained(name).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
     generator = torch.Generator().manual_seed(SEED * 1_000_003)
     wanted, kept, losses = set(snapshot_steps(steps)), {}, []

@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from latent_lab.digits.loss import family_loss, warmed_weight
-from latent_lab.digits.models import (BETA_FAMILY, CLASSIFIER, MODELS, NETWORKS, NO_DIGIT, TEST_DIGITS, TRAIN_DIGITS,
-                                     DigitClassifier, DigitsAutoencoder, names, spec)
+from latent_lab.digits.models import (BETA_FAMILY, CLASSIFIER, MODELS, NO_DIGIT, TEST_DIGITS, TRAIN_DIGITS,
+                                     DigitClassifier, DigitsAutoencoder, names, untrained)
 from latent_lab.training.mnist import augment, crossfades, load_mnist, no_digit_pictures, same_digit_blends, split
 
 SEED = 0
@@ -84,11 +84,11 @@ def classifier_loss(model, pixels, labels, generator, pool):
     return F.cross_entropy(logits, targets), (logits.argmax(1) == targets).float().mean()
 
 
-def has_networks(folder, latent_dim):
-    """Whether the model saved in `folder` has the networks NETWORKS gives `latent_dim` now (when
+def has_networks(folder, name):
+    """Whether the model saved in `folder` has the networks NETWORKS gives `name` now (when
     NETWORKS changes, training starts afresh instead of resuming the old networks)."""
     saved = DigitsAutoencoder.from_config(DigitsAutoencoder.load_config(folder)).config  # defaults filled in
-    wanted = DigitsAutoencoder(latent_dim=latent_dim, **NETWORKS[latent_dim]).config
+    wanted = untrained(name).config
     return all(saved[key] == wanted[key] for key in ("channels", "hidden", "depth"))
 
 
@@ -97,7 +97,7 @@ def start(name):
     new; a saved autoencoder only when it has today's NETWORKS."""
     kind = DigitClassifier if name == CLASSIFIER else DigitsAutoencoder
     for folder in (CHECKPOINTS / name, MODELS / name):
-        if (folder / "config.json").exists() and (name == CLASSIFIER or has_networks(folder, spec(name)[2])):
+        if (folder / "config.json").exists() and (name == CLASSIFIER or has_networks(folder, name)):
             model = kind.from_pretrained(folder, torch_dtype=torch.float32, use_safetensors=True)
             optimizer_file = folder / "optimizer.pt"
             state = torch.load(optimizer_file, weights_only=True) if optimizer_file.exists() else None
@@ -108,9 +108,7 @@ def start(name):
     fresh = {"steps": 0, "epochs": 0, "minutes": 0.0}
     if name == CLASSIFIER:
         return DigitClassifier(), None, fresh
-    _, kind_name, latent_dim, kl_weight = spec(name)
-    model = DigitsAutoencoder(kind=kind_name, latent_dim=latent_dim, kl_weight=kl_weight, **NETWORKS[latent_dim])
-    return model, None, fresh
+    return untrained(name), None, fresh
 
 
 def save(model, optimizer, record, folder, half=False):
