@@ -48,7 +48,7 @@ def as_jpeg(picture):
 
 
 def maps_answer(snapshot):
-    ae_map, vae_map, summary = classroom.maps_view(snapshot)
+    ae_map, vae_map, summary = on_model_thread(classroom.maps_view)(snapshot)
     return as_jpeg(ae_map), as_jpeg(vae_map), summary
 
 
@@ -65,15 +65,15 @@ def on_send(code, drawing, request: gr.Request):
 
 
 @errors.friendly
-@on_model_thread
 def on_map(code):
     return maps_answer(rooms.snapshot(code))
 
 
 @errors.friendly
-@on_model_thread
 def on_refresh(code, seen):
-    """The teacher's timer: nothing at all while the room is as last drawn; the timer stops when it ends."""
+    """The teacher's timer: nothing at all while the room is as last drawn (no wait behind other
+    requests' model work: only a changed room's maps are drawn on a model thread); the timer stops
+    when it ends."""
     if not code:
         return [gr.skip()] * 6
     try:
