@@ -48,6 +48,22 @@ def decode_quality(vae, pictures):
     return rows
 
 
+def encoder_tolerance(vae, pictures):
+    """Per picture: how far the app's bf16 encoder moves μ and σ from fp32's (vae.encode under
+    each precision), with μ's move in units of each cell's σ: the median cell and the worst."""
+    rows = []
+    for name, picture in pictures:
+        with sd_vae.forced_precision(False):
+            reference = vae_ops.encode(vae, picture)
+        with sd_vae.forced_precision(True):
+            posterior = vae_ops.encode(vae, picture)
+        moved = (posterior.mean - reference.mean).abs() / reference.std
+        rows.append({"picture": name, "size": list(picture.size), "mu_median_sigmas": moved.median().item(),
+                     "mu_worst_sigmas": moved.max().item(),
+                     "sigma_worst_relative": ((posterior.std - reference.std).abs() / reference.std).max().item()})
+    return rows
+
+
 @torch.inference_mode()
 def _posterior(vae, pixels, bf16=False, mkldnn=True):
     """(mean, std), unscaled. A model placed in channels_last turns the convolutions' outputs

@@ -59,10 +59,10 @@ BF16_QUALITY_DROP_DB = 0.5  # ... or costs at most this much PSNR against the pi
 
 
 def precision_line():
-    """Which path the decoder takes on this CPU, and why (printed first, stored in the JSON)."""
+    """Which path the VAE takes on this CPU, and why (printed first, stored in the JSON)."""
     decision = models.cpu_bf16()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"decoder precision: {'bf16' if decision.use else 'fp32'} ({decision.reason}); encoder: fp32. "
+    print(f"VAE precision, decoder and encoder: {'bf16' if decision.use else 'fp32'} ({decision.reason}). "
           f"{torch.get_num_threads()} torch threads, load average {load:.1f} on {os.cpu_count()} CPUs")
     return {"bf16": decision.use, "reason": decision.reason, "load_average": load}
 
@@ -102,6 +102,17 @@ def precision_part(args, targets):
     targets.append(check(f"held-out pictures whose bf16 decode is ≥ {BF16_MIN_PSNR_DB:g} dB from fp32's or costs ≤ "
                          f"{BF16_QUALITY_DROP_DB} dB (worst: {worst_close:.1f} dB, {worst_drop:+.3f} dB)",
                          len(good), len(quality), at_least=True))
+
+    tolerance = precision.encoder_tolerance(vae, pictures)
+    print(f"\nbf16 encoder against fp32 ({vae_ops.BF16_MU_SIGMAS:g} σ and {vae_ops.BF16_SIGMA_SHARE:.0%} allowed)")
+    print(f"{'picture':28s} {'size':>9s} {'|Δμ|/σ median':>14s} {'worst':>7s} {'|Δσ|/σ worst':>13s}")
+    for row in tolerance:
+        print(f"{row['picture']:28s} {row['size'][0]:4d}x{row['size'][1]:<4d} {row['mu_median_sigmas']:14.3f} "
+              f"{row['mu_worst_sigmas']:7.3f} {row['sigma_worst_relative']:12.1%}")
+    within = [row for row in tolerance if row["mu_worst_sigmas"] <= vae_ops.BF16_MU_SIGMAS
+              and row["sigma_worst_relative"] <= vae_ops.BF16_SIGMA_SHARE]
+    targets.append(check(f"held-out pictures whose bf16 μ is within {vae_ops.BF16_MU_SIGMAS:g} σ of fp32's in every cell "
+                         f"and σ within {vae_ops.BF16_SIGMA_SHARE:.0%}", len(within), len(tolerance), at_least=True))
 
     plain_vae = AutoencoderKL.from_pretrained(str(EMBEDDED_VAE)).eval().requires_grad_(False)
     name, picture = next((n, p) for n, p in pictures if n == PHOTO_A)

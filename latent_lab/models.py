@@ -50,7 +50,7 @@ class Precision:
 
 
 def cpu_bf16():
-    """The CPU's precision for the decoder, decided once per setting of LATENT_LAB_BF16.
+    """The CPU's precision for the VAE (decoder and encoder), decided once per setting of LATENT_LAB_BF16.
 
     bf16 halves the memory traffic of the decoder's convolutions and doubles their arithmetic
     rate where the CPU computes bf16 in hardware (AVX512-BF16, AMX); without it, oneDNN emulates
