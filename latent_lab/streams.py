@@ -10,7 +10,7 @@ regions runs up to twice as slow (benchmarks/threads.py). A server's own threads
 request, would each keep a team.
 """
 
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 import contextvars
 from functools import wraps
 import inspect
@@ -80,7 +80,8 @@ class _ModelThreads:
         while True:
             call, future = jobs.get()
             try:
-                future.set_result(call())
+                if future.set_running_or_notify_cancel():  # not cancelled while it waited
+                    future.set_result(call())
             except BaseException as error:  # handed to the caller's thread, which raises it
                 future.set_exception(error)
             finally:
@@ -95,12 +96,21 @@ class _ModelThreads:
     def here(self):
         return threading.current_thread() in self.threads
 
+    def start(self, call):
+        """A Future of `call()` on a model thread, in the caller's context (Gradio finds a
+        request's progress bar there); done at once when this is a model thread."""
+        if not self.here():
+            return self.submit(lambda context=contextvars.copy_context(): context.run(call))
+        future = Future()
+        try:
+            future.set_result(call())
+        except BaseException as error:
+            future.set_exception(error)
+        return future
+
     def run(self, call):
-        """`call()` on a model thread, in the caller's context (Gradio finds a request's progress
-        bar there), waited for; at once when this is a model thread."""
-        if self.here():
-            return call()
-        return self.submit(lambda context=contextvars.copy_context(): context.run(call)).result()
+        """`call()` on a model thread, waited for."""
+        return self.start(call).result()
 
 
 _model_threads = _ModelThreads()
@@ -115,7 +125,9 @@ def use_model_threads(count):
 
 def on_model_thread(handler):
     """`handler` run on a model thread: a function's call, or a generator's every step (the
-    code between two yields), so its caller can still wait, stream and be closed elsewhere.
+    code between two yields), so its caller can still wait, stream and be closed elsewhere. A
+    generator's next step starts as soon as an item is handed over, so the model decodes the next
+    pictures while the caller writes and sends these; closed, it waits for that step, if it began.
     Put it innermost, under any decorator that holds a lock across yields (answers.remembered),
     or two requests waiting for each other would wait on one thread."""
     if not inspect.isgeneratorfunction(handler):
@@ -127,10 +139,14 @@ def on_model_thread(handler):
     @wraps(handler)
     def stepped(*args, **kwargs):
         stream = handler(*args, **kwargs)  # a generator does nothing until its first step
+        pending = _model_threads.start(lambda: next(stream, _END))
         try:
-            while (item := _model_threads.run(lambda: next(stream, _END))) is not _END:
+            while (item := pending.result()) is not _END:
+                pending = _model_threads.start(lambda: next(stream, _END))
                 yield item
         finally:
+            if not pending.cancel():  # it began: a generator cannot be closed while it runs
+                wait([pending])
             _model_threads.run(stream.close)
     return stepped
 

@@ -110,6 +110,44 @@ def test_every_request_runs_its_models_on_a_model_thread(tmp_path):
     assert {thread for _, thread in ran_on} == {"model"}
 
 
+def test_a_view_makes_its_next_item_while_its_caller_handles_this_one():
+    """The model decodes the next pictures while the server writes and sends these."""
+    from latent_lab.streams import on_model_thread
+    second_began, steps = threading.Event(), []
+
+    @on_model_thread
+    def view():
+        steps.append(threading.current_thread().name)
+        yield "first"
+        second_began.set()
+        steps.append(threading.current_thread().name)
+        yield "second"
+
+    stream = view()
+    assert next(stream) == "first"
+    assert second_began.wait(30)  # before the caller asked for it
+    assert list(stream) == ["second"] and steps == ["model", "model"]
+
+
+def test_a_closed_view_runs_no_step_past_the_one_begun_and_is_closed_on_a_model_thread():
+    from latent_lab.streams import on_model_thread
+    ran, closed_on = [], []
+
+    @on_model_thread
+    def view():
+        try:
+            for index in range(10):
+                ran.append(index)
+                yield index
+        finally:
+            closed_on.append(threading.current_thread().name)
+
+    stream = view()
+    assert next(stream) == 0
+    stream.close()  # the caller left while step 1 may have begun
+    assert ran in ([0], [0, 1]) and closed_on == ["model"]
+
+
 def test_model_threads_are_as_many_as_the_cores_give_torch_threads(monkeypatch):
     import app
     for cores, threads, concurrency, expected in ((2, 2, 2, 1), (2, 1, 2, 2), (8, 2, 4, 4), (8, 2, 8, 4), (8, 8, 4, 1)):
