@@ -50,6 +50,14 @@ class _Failed:
         self.error = error
 
 
+def _settle(future, call):
+    """Give `future` what `call()` returns, or the exception it raises (the caller's thread raises it)."""
+    try:
+        future.set_result(call())
+    except BaseException as error:
+        future.set_exception(error)
+
+
 HEARTBEAT = 0.5  # seconds: a worker's stream yields None this often while it waits
 
 
@@ -81,9 +89,7 @@ class _ModelThreads:
             call, future = jobs.get()
             try:
                 if future.set_running_or_notify_cancel():  # not cancelled while it waited
-                    future.set_result(call())
-            except BaseException as error:  # handed to the caller's thread, which raises it
-                future.set_exception(error)
+                    _settle(future, call)
             finally:
                 with self.lock:
                     self.unfinished -= 1
@@ -102,10 +108,7 @@ class _ModelThreads:
         if not self.here():
             return self.submit(lambda context=contextvars.copy_context(): context.run(call))
         future = Future()
-        try:
-            future.set_result(call())
-        except BaseException as error:
-            future.set_exception(error)
+        _settle(future, call)
         return future
 
     def run(self, call):
@@ -139,10 +142,14 @@ def on_model_thread(handler):
     @wraps(handler)
     def stepped(*args, **kwargs):
         stream = handler(*args, **kwargs)  # a generator does nothing until its first step
-        pending = _model_threads.start(lambda: next(stream, _END))
+
+        def step():
+            return next(stream, _END)
+
+        pending = _model_threads.start(step)
         try:
             while (item := pending.result()) is not _END:
-                pending = _model_threads.start(lambda: next(stream, _END))
+                pending = _model_threads.start(step)
                 yield item
         finally:
             if not pending.cancel():  # it began: a generator cannot be closed while it runs
