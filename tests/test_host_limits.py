@@ -3,6 +3,7 @@ process, so a test can also count what the server does): every answer is its own
 bounds all model work, what an outsider sends costs memory in proportion to what is used, echoes
 are cut short, failures are told in our sentences, and a request whose client has gone stops."""
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial, wraps
@@ -115,26 +116,35 @@ class Gate:
         self.running = self.most = self.entered = 0
 
     def wrap(self, handler):
+        if inspect.iscoroutinefunction(handler):  # a public endpoint of a streaming view
+            @wraps(handler)
+            async def held_answer(*args, **kwargs):
+                with self.counted():
+                    await asyncio.to_thread(self.opened.wait, DEADLINE)
+                    return await handler(*args, **kwargs)
+            return held_answer
+
         if inspect.isgeneratorfunction(handler):
             @wraps(handler)
             def held_stream(*args, **kwargs):
-                with self.holding():
+                with self.counted():
+                    self.opened.wait(DEADLINE)
                     yield from handler(*args, **kwargs)
             return held_stream
 
         @wraps(handler)
         def held(*args, **kwargs):
-            with self.holding():
+            with self.counted():
+                self.opened.wait(DEADLINE)
                 return handler(*args, **kwargs)
         return held
 
     @contextmanager
-    def holding(self):
+    def counted(self):
         with self.lock:
             self.running, self.entered = self.running + 1, self.entered + 1
             self.most = max(self.most, self.running)
         try:
-            self.opened.wait(timeout=DEADLINE)
             yield
         finally:
             with self.lock:
@@ -325,6 +335,31 @@ def test_a_cancelled_request_stops_within_ten_steps_and_frees_the_pipeline(app_u
     finally:
         hook.remove()
     assert len(calls) - calls_at_cancel <= STEPS, (calls_at_cancel, len(calls))
+
+
+@pytest.mark.slow
+def test_an_api_walk_whose_caller_hangs_up_stops_within_two_batches(served_app, app_url):
+    """A caller of /latent_walk whose connection closes, with no /cancel (a script killed, a laptop
+    shut): Gradio marks the request gone, and the walk stops at its next batch; the batch begun
+    before that one is seen through (at most 2 x 10 UNet calls after the hang-up)."""
+    fn_index, = [index for index, fn in served_app.fns.items() if fn.api_name == "latent_walk"]
+    base, session = f"{app_url.rstrip('/')}/gradio_api", uuid.uuid4().hex
+    calls = []
+    hook = common.pipe().unet.register_forward_hook(lambda module, args, output: calls.append(1))
+    try:
+        httpx.post(f"{base}/queue/join", timeout=60, json={
+            "data": [*WALK_ENDS, 0, 1, 32, "DDIMScheduler", STEPS, 5.0], "fn_index": fn_index,
+            "session_hash": session, "event_data": None, "trigger_id": None}).raise_for_status()
+        with httpx.stream("GET", f"{base}/queue/data", params={"session_hash": session}, timeout=DEADLINE) as stream:
+            messages = (json.loads(line[5:]) for line in stream.iter_lines() if line.startswith("data:"))
+            next(m for m in messages if m["msg"] == "process_starts")
+            wait_until(lambda: len(calls) >= STEPS + 2, "the walk never reached its second batch")
+            calls_at_hang_up = len(calls)
+        wait_until(streams._model_threads.idle, "the walk never ended")
+    finally:
+        hook.remove()
+    assert not generate._run_lock.locked()
+    assert len(calls) - calls_at_hang_up <= 2 * STEPS, (calls_at_hang_up, len(calls))
 
 
 @pytest.mark.slow

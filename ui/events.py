@@ -1,24 +1,51 @@
 """Events whose handler streams: the page sees each picture as it is made, an API caller only the
 final answer. Gradio sends every partial answer of a streaming event to whoever called it, and a
-client downloads each picture of each one; so the page's button streams through a private event,
-and the public api_name belongs to a hidden trigger whose handler runs the same stream and sends
-only its last answer (gr.skip() before it, which carries nothing)."""
+client downloads each picture of each one; it downloads a stream's last answer twice, too (in the
+last partial update and again in the final message). So the page's button streams through a
+private event, and the public api_name belongs to a hidden trigger whose handler is not a stream:
+it runs the same stream to its end and answers once."""
 
+import asyncio
+from contextlib import closing
 from functools import wraps
+import threading
 
 import gradio as gr
+from gradio.context import LocalContext
+
+
+def _request_record():
+    """Gradio's record of the request being served (its `alive` turns False when the caller's
+    connection closes), or None where there is none to be found."""
+    queue = getattr(LocalContext.blocks.get(None), "_queue", None)
+    event_id = LocalContext.event_id.get(None)
+    return None if queue is None or event_id is None else queue.event_ids_to_events.get(event_id)
 
 
 def final_answer(handler):
-    """A handler that runs streaming `handler` to its end and answers with its last answer; in
-    between it yields gr.skip() for every output (no picture is sent), so that Gradio can close it,
-    and with it `handler`, when the caller leaves."""
+    """A coroutine that runs streaming `handler` to its end on a worker thread and answers with its
+    last answer. It stops at the next partial answer when the caller cancels (/cancel) or has gone
+    (Gradio notices a closed connection within seconds); a cancelled request waits for the step
+    under way, so the model is free when the cancel returns."""
     @wraps(handler)  # the same signature: Gradio still hands it a progress tracker where it takes one
-    def final(*args, **kwargs):
-        answer = None
-        for answer in handler(*args, **kwargs):
-            yield tuple(gr.skip() for _ in answer) if isinstance(answer, tuple) else gr.skip()
-        yield answer
+    async def final(*args, **kwargs):
+        stopped, record = threading.Event(), _request_record()
+
+        def run():
+            answer = gr.skip()
+            with closing(handler(*args, **kwargs)) as stream:
+                for answer in stream:
+                    if stopped.is_set() or not getattr(record, "alive", True):
+                        return gr.skip()  # nothing: nobody is waiting for it
+            return answer
+
+        work = asyncio.ensure_future(asyncio.to_thread(run))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            stopped.set()
+            await asyncio.wait([work])
+            raise
     final.model_work = getattr(handler, "model_work", False)
     return final
 
