@@ -76,6 +76,21 @@ def test_a_file_is_not_there_under_its_name_until_it_is_whole(monkeypatch):
     assert Path(path).name not in seen[0] and Path(path).read_text() == "whole"
 
 
+def test_a_views_animations_and_figure_are_made_together_and_whole():
+    from matplotlib.figure import Figure
+    import imageio.v2 as imageio
+    frames = [Image.new("RGB", (34, 22), (40 * k, 0, 255 - 40 * k)) for k in range(5)]
+    figure = Figure()
+    figure.add_subplot().plot([0, 1], [1, 0])
+    gif, mp4, drawing = files.animated(frames, figure)
+    with Image.open(gif) as animation:
+        assert animation.n_frames == 8  # forward, then back without repeating the ends
+    video = imageio.get_reader(mp4)
+    assert [frame.shape for frame in video] == [(22, 34, 3)] * 5
+    video.close()
+    assert isinstance(drawing, PlotData) and drawing.type == "matplotlib"
+
+
 def test_uploads_are_read_only_from_gradios_folder(tmp_path):
     inside = Path(gr.utils.get_upload_folder()) / "ui-common-test" / "photo.png"
     inside.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """The files handed to Gradio: pictures, drawings of figures, text, animations and videos, each
 written whole under a new name."""
 
+from concurrent.futures import ThreadPoolExecutor
 import os
 from pathlib import Path
 import tempfile
@@ -22,6 +23,7 @@ FOLDER = Path(tempfile.gettempdir()) / "latent-lab"
 KEEP_SECONDS = 600
 _last_sweep = [0.0]
 _sweep_lock = threading.Lock()
+_video_writers = ThreadPoolExecutor(2, thread_name_prefix="video")
 
 
 def _sweep():
@@ -90,3 +92,11 @@ def write_gif(pictures):
 
 def write_video(pictures):
     return write_file(lambda path: save_mp4(pictures, path), "path", ".mp4")
+
+
+def animated(pictures, figure):
+    """(GIF, MP4, drawn figure) of a view's frames, made at once: ffmpeg encodes the MP4 in its
+    own process while the GIF is made and the figure drawn here."""
+    video = _video_writers.submit(write_video, pictures)
+    gif, drawing = write_gif(pictures), drawn(figure)
+    return gif, video.result(), drawing

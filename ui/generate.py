@@ -89,7 +89,7 @@ def on_latent_walk(prompt_a, prompt_b, seed_a, seed_b, frames, scheduler, steps,
             yield list(pictures), None, None, None, {"status": f"frame {len(pictures)} of {int(frames)}"}
         else:
             figure = plots.path_change_figure({"diffusion walk": extra["step_change"]})
-            yield value, files.write_gif(value), files.write_video(value), figure, extra
+            yield value, *files.animated(value, figure), extra
 
 
 @errors.friendly

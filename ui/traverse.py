@@ -47,7 +47,7 @@ def on_traverse(file, channel, low, high, steps, unit, region, model=None):
     for item in traverse_stream(*common.vae(model), file, channel, low, high, steps, unit, parse_region(region),
                                 common.max_side(model)):
         if isinstance(item, TraverseResult):
-            yield item.frames, files.write_gif(item.frames), files.write_video(item.frames), item.change_plot, item.summary
+            yield item.frames, *files.animated(item.frames, item.change_plot), item.summary
         else:
             yield item, None, None, None, {"status": f"{len(item)} of {int(steps)} frames decoded"}
 
