@@ -89,6 +89,7 @@ def test_a_views_animations_and_figure_are_made_together_and_whole():
     assert [frame.shape for frame in video] == [(22, 34, 3)] * 5
     video.close()
     assert isinstance(drawing, PlotData) and drawing.type == "matplotlib"
+    assert files.animated(frames, figure, video=False)[1] is None
 
 
 def test_uploads_are_read_only_from_gradios_folder(tmp_path):

@@ -23,7 +23,7 @@ FOLDER = Path(tempfile.gettempdir()) / "latent-lab"
 KEEP_SECONDS = 600
 _last_sweep = [0.0]
 _sweep_lock = threading.Lock()
-_video_writers = ThreadPoolExecutor(2, thread_name_prefix="video")
+_writers = ThreadPoolExecutor(4, thread_name_prefix="animation")  # GIFs and MP4s
 
 
 def _sweep():
@@ -94,9 +94,11 @@ def write_video(pictures):
     return write_file(lambda path: save_mp4(pictures, path), "path", ".mp4")
 
 
-def animated(pictures, figure):
-    """(GIF, MP4, drawn figure) of a view's frames, made at once: ffmpeg encodes the MP4 in its
-    own process while the GIF is made and the figure drawn here."""
-    video = _video_writers.submit(write_video, pictures)
-    gif, drawing = write_gif(pictures), drawn(figure)
-    return gif, video.result(), drawing
+
+def animated(pictures, figure, video=True):
+    """(GIF, MP4 or None without `video`, drawn figure) of a view's frames, made at once: Pillow
+    writes the GIF and ffmpeg encodes the MP4 outside Python's lock while the figure is drawn here."""
+    gif = _writers.submit(write_gif, pictures)
+    mp4 = _writers.submit(write_video, pictures) if video else None
+    drawing = drawn(figure)
+    return gif.result(), mp4 and mp4.result(), drawing

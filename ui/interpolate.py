@@ -41,7 +41,8 @@ def on_interpolate(file_a, file_b, steps, method, model=None):
     """Streams: each frame appears as soon as it is decoded."""
     for item in interpolate_stream(*common.vae(model), file_a, file_b, steps, method, common.max_side(model)):
         if isinstance(item, InterpolateResult):
-            yield item.frames, files.write_gif(item.frames), item.norm_plot, item.summary
+            gif, _, plot = files.animated(item.frames, item.norm_plot, video=False)
+            yield item.frames, gif, plot, item.summary
         else:
             yield item, None, None, {"status": f"{len(item)} of {int(steps)} frames decoded"}
 
