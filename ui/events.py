@@ -24,9 +24,9 @@ def _request_record():
 
 def final_answer(handler):
     """A coroutine that runs streaming `handler` to its end on a worker thread and answers with its
-    last answer. It stops at the next partial answer when the caller cancels (/cancel) or has gone
-    (Gradio notices a closed connection within seconds); a cancelled request waits for the step
-    under way, so the model is free when the cancel returns."""
+    last answer. It stops at the next partial answer when the caller cancels (/cancel) or hangs up
+    (Gradio marks the request gone when its connection closes); a cancelled request waits for the
+    step under way, so the model is free when the cancel returns."""
     @wraps(handler)  # the same signature: Gradio still hands it a progress tracker where it takes one
     async def final(*args, **kwargs):
         stopped, record = threading.Event(), _request_record()
