@@ -94,7 +94,6 @@ def write_video(pictures):
     return write_file(lambda path: save_mp4(pictures, path), "path", ".mp4")
 
 
-
 def animated(pictures, figure, video=True):
     """(GIF, MP4 or None without `video`, drawn figure) of a view's frames, made at once: Pillow
     writes the GIF and ffmpeg encodes the MP4 outside Python's lock while the figure is drawn here."""
