@@ -59,8 +59,9 @@ def plain_actions(vae, picture_a, picture_b):
             "three ways, 8 frames": three_ways}
 
 
-def app_actions_at(vae, source, size):
-    """Each click as the app handles it (latent_lab's views, their cache, the app's precision)."""
+def app_actions_at(vae, source, size, three_ways_size=None):
+    """Each click as the app handles it (latent_lab's views, their cache, the app's precision);
+    Three ways at `three_ways_size` (default: size), as sizing chooses it for a slow VAE."""
     file_a, file_b = EXAMPLES / PHOTO_A, EXAMPLES / PHOTO_B
 
     def encode_new():
@@ -72,7 +73,8 @@ def app_actions_at(vae, source, size):
             "8 samples": lambda: sample.sample_view(vae, source, file_a, 8, 1.0, 0, size),
             "8-frame interpolation": lambda: interpolate.interpolate_view(vae, source, file_a, file_b, 8, "slerp", size),
             "traversal, 7 frames": lambda: traverse.traverse_view(vae, source, file_a, 0, -3.0, 3.0, 7, "spread", None, size),
-            "three ways, 8 frames": lambda: interpolate.three_ways_view(vae, source, file_a, file_b, 8, size)}
+            "three ways, 8 frames": lambda: interpolate.three_ways_view(vae, source, file_a, file_b, 8,
+                                                                        three_ways_size or size)}
 
 
 def app_first_pictures_at(vae, source, size):

@@ -80,6 +80,7 @@ VIEWS = (
     View("three ways, 8 frames", "/three_ways", (8,), 2, "Interpolate", "Compare the three ways", "#three-ways img", 3,
          "#three-ways-summary", accordion="Three ways from A to B: lerp, slerp and a pixel crossfade"),
 )
+THREE_WAYS = VIEWS[-1].name
 _REQUEST = generate.Request(actions.GENERATE_PROMPT, steps=actions.GENERATE_STEPS)  # the page's defaults
 GENERATE = View("generate, 20 steps", "/generate", (_REQUEST.prompt, _REQUEST.negative_prompt, _REQUEST.scheduler,
                 _REQUEST.steps, _REQUEST.guidance_scale, _REQUEST.seed), 0, "Generate", "Generate", "#generated img", 1,
@@ -94,6 +95,13 @@ def working_size(config):
         if match:
             return int(match.group(2)), match.group(1)
     raise RuntimeError("The page does not say which size its pictures are worked at.")
+
+
+def three_ways_size(reason, side):
+    """The size Three ways works at, from the header line's reason (sizing.choose_side): `side`
+    unless the line names a smaller one."""
+    match = re.search(r"Three ways.*? at (\d+) px", reason)
+    return int(match.group(1)) if match else side
 
 
 def saved(picture, path, number):
@@ -250,6 +258,12 @@ def model_targets(label, sd, rows, room):
     return targets
 
 
+def fitted(vae, side):
+    """The example pictures A and B as the app fits them to `side` (B at A's size)."""
+    picture_a = cache.prepare(vae, EXAMPLES / actions.PHOTO_A, side)
+    return picture_a, cache.prepare(vae, EXAMPLES / actions.PHOTO_B, side, size=picture_a.size)
+
+
 def model_part(label, source, args, browser, folder):
     """Serve `source` with `python app.py` and time every view each way; returns (report, targets)."""
     from diffusers import AutoencoderKL
@@ -259,13 +273,16 @@ def model_part(label, source, args, browser, folder):
         one_client = connect(url)
         side, reason = working_size(one_client.config)
         vae, plain_vae = models.load_vae(source), AutoencoderKL.from_pretrained(source).eval().requires_grad_(False)
-        picture_a = cache.prepare(vae, EXAMPLES / actions.PHOTO_A, side)
-        picture_b = cache.prepare(vae, EXAMPLES / actions.PHOTO_B, side, size=picture_a.size)
+        three_ways_side = three_ways_size(reason, side)
+        picture_a, picture_b = fitted(vae, side)
         callers = Callers(url, one_client, browser, Requests(picture_a, picture_b, folder))
         print(f"\n== {label} ({Path(source).name}, {models.parameter_count(vae) / 1e6:.1f} M parameters): the app works "
               f"at {reason}; {actions.PHOTO_A} fitted to {picture_a.width}x{picture_a.height}; median of {args.repeats} ==")
         print_header()
-        in_process, plain = actions.app_actions_at(vae, source, side), actions.plain_actions(plain_vae, picture_a, picture_b)
+        in_process = actions.app_actions_at(vae, source, side, three_ways_side)
+        plain = actions.plain_actions(plain_vae, picture_a, picture_b)
+        if three_ways_side != side:  # the app's Three ways works smaller: its plain calls do the same
+            plain[THREE_WAYS] = actions.plain_actions(plain_vae, *fitted(vae, three_ways_side))[THREE_WAYS]
         rows = {view.name: time_view(view, callers, in_process[view.name], plain[view.name], args.repeats)
                 for view in VIEWS}
         if source == str(EMBEDDED_VAE) and (EMBEDDED_PIPELINE / "model_index.json").exists():
@@ -275,7 +292,8 @@ def model_part(label, source, args, browser, folder):
             app_generate, plain_generate = actions.generate_calls(models.load_pipeline(str(EMBEDDED_PIPELINE)), plain_pipe)
             rows[GENERATE.name] = time_view(GENERATE, callers, app_generate, plain_generate, args.repeats)
         room = a_class(url, callers.requests.files(VIEWS[1])[0], args.clients)
-    report = {"side": side, "reason": reason, "picture": [picture_a.width, picture_a.height], "rows": rows, "class": room}
+    report = {"side": side, "three_ways_side": three_ways_side, "reason": reason,
+              "picture": [picture_a.width, picture_a.height], "rows": rows, "class": room}
     return report, model_targets(label, source != str(EMBEDDED_VAE), rows, room)
 
 

@@ -1,8 +1,11 @@
 """The size the photo views work at: as large as lets one decode take about a second here.
 
 A VAE's decode costs about the same per pixel at every size, so one timed decode at a small size
-tells what a larger one would take. The embedded VAE always works at 512 px (its decode takes a
-fraction of a second on a laptop CPU); a host's LATENT_LAB_MAX_SIDE overrides everything.
+tells what a larger one would take. Three ways does twice a Sample's model work (at 8 frames, 12
+decodes and 6 encodes against 8 decodes), so it works at the size where two decodes take that
+second; its rows are strips of 8 or more frames, each shown at an eighth of the row or less. The
+embedded VAE always works at 512 px (its decode takes a fraction of a second on a laptop CPU); a
+host's LATENT_LAB_MAX_SIDE overrides everything.
 """
 
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ DECODE_SECONDS = 1.0  # what one decode may take at the working size
 SIDES = (512, 448, 384, 320, 256, 192, 128)  # the sizes to choose from, largest first
 PROBE_SIDE = 128  # the decode that is timed (best of PROBE_REPEATS, after one warm-up)
 PROBE_REPEATS = 2
+THREE_WAYS_WORK = 2  # Three ways' model work in decodes, against a Sample's
 EMBEDDED_SIDE = 512
 
 _measured, _lock = {}, threading.Lock()
@@ -26,6 +30,7 @@ _measured, _lock = {}, threading.Lock()
 class WorkingSize:
     side: int  # pictures are fitted so that their longest side is at most this
     reason: str  # one line for the page
+    three_ways_side: int  # the same for Three ways
 
 
 def working_size(vae, setting=None, embedded=False):
@@ -33,9 +38,9 @@ def working_size(vae, setting=None, embedded=False):
     the embedded models, else the largest of SIDES whose decode is predicted to take at most
     DECODE_SECONDS, from one decode timed once per model."""
     if setting:
-        return WorkingSize(int(setting), f"{int(setting)} px, as LATENT_LAB_MAX_SIDE sets")
+        return WorkingSize(int(setting), f"{int(setting)} px, as LATENT_LAB_MAX_SIDE sets", int(setting))
     if embedded:
-        return WorkingSize(EMBEDDED_SIDE, f"{EMBEDDED_SIDE} px, the embedded VAE's size")
+        return WorkingSize(EMBEDDED_SIDE, f"{EMBEDDED_SIDE} px, the embedded VAE's size", EMBEDDED_SIDE)
     with _lock:  # two first requests at once: one probe
         if id(vae) not in _measured:
             _measured[id(vae)] = choose_side(seconds_per_pixel(vae))
@@ -55,12 +60,18 @@ def seconds_per_pixel(vae):
     return best / PROBE_SIDE**2
 
 
+def largest_side(per_pixel, seconds):
+    """The largest of SIDES whose square decodes in `seconds` at `per_pixel` seconds a pixel
+    (the smallest when none does)."""
+    return next((side for side in SIDES if per_pixel * side * side <= seconds), SIDES[-1])
+
+
 def choose_side(per_pixel):
-    """The largest of SIDES whose square decodes in DECODE_SECONDS at `per_pixel` seconds a pixel."""
-    for side in SIDES:
-        predicted = per_pixel * side * side
-        if predicted <= DECODE_SECONDS:
-            break
-    reason = (f"{side} px: one decode takes about {predicted:.1f} s at this size here "
-              f"(set LATENT_LAB_MAX_SIDE to choose another)")
-    return WorkingSize(side, reason)
+    """The WorkingSize for a decode of `per_pixel` seconds a pixel: one decode in DECODE_SECONDS,
+    and Three ways' THREE_WAYS_WORK decodes in the same time."""
+    side = largest_side(per_pixel, DECODE_SECONDS)
+    three_ways_side = largest_side(per_pixel, DECODE_SECONDS / THREE_WAYS_WORK)
+    reason = f"{side} px: one decode takes about {per_pixel * side * side:.1f} s at this size here"
+    if three_ways_side < side:
+        reason += f"; Three ways, with twice the work, at {three_ways_side} px"
+    return WorkingSize(side, reason + " (set LATENT_LAB_MAX_SIDE to choose another)", three_ways_side)

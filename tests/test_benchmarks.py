@@ -169,6 +169,9 @@ def test_the_working_size_is_read_from_the_page_header():
         256, "256 px: one decode takes about 0.9 s at this size here (set LATENT_LAB_MAX_SIDE to choose another)")
     with pytest.raises(RuntimeError):
         callers.working_size(config("no size here"))
+    assert callers.three_ways_size("256 px: one decode takes about 0.9 s at this size here", 256) == 256
+    slow = "192 px: one decode takes about 0.9 s at this size here; Three ways, with twice the work, at 128 px (set ...)"
+    assert callers.three_ways_size(slow, 192) == 128
 
 
 def test_request_files_are_new_answers_on_the_same_pixels_or_new_pictures(tmp_path):

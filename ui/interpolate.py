@@ -30,6 +30,8 @@ A **crossfade** blends the pixels of the two reconstructions: the middle frame i
 encoder places it off the path that latents take (its ‖z‖ curve). **lerp** and **slerp** walk between the
 latents and decode each point. Compare the rows: on this spatial latent they are close to the crossfade
 (the dB figures in the plot and the summary), because each latent cell blends its own patch.
+With a slow VAE this comparison works at a smaller size than the other views (the line under the title
+says which; the summary's `size`), so its dB figures can differ a little from the walk's above.
 """
 
 
@@ -61,8 +63,10 @@ def on_interpolate_video(file_a, file_b, steps, method, model=None):
 @answers.remembered
 @on_model_thread
 def on_three_ways(file_a, file_b, steps, model=None):
-    """Streams: the crossfade's row first (it needs no model), then lerp's and slerp's."""
-    for item in three_ways_stream(*common.vae(model), file_a, file_b, steps, common.max_side(model)):
+    """Streams: the crossfade's row first (it needs no model), then lerp's and slerp's. Works at
+    the Three ways size (sizing: smaller than the other views' where the VAE is slow)."""
+    side = common.working_size(model).three_ways_side
+    for item in three_ways_stream(*common.vae(model), file_a, file_b, steps, side):
         if isinstance(item, ThreeWaysResult):
             yield item.rows, item.norm_plot, item.summary
         else:

@@ -118,5 +118,5 @@ def three_ways_stream(vae, source, file_a, file_b, steps=8, max_side=512):
     distance = {name: crossfade_distance(pictures[name]) for name in ("lerp", "slerp")}
     figure = plots.walk_figure(norms, distance, typical_norm=math.sqrt(mean_a.numel()))
     summary = {"methods": list(THREE_WAYS), "steps": steps, "latent_norms": round_summary(norms),
-               "crossfade_psnr_db": round_summary(distance), "model": model_name(source)}
+               "crossfade_psnr_db": round_summary(distance), "size": list(image_a.size), "model": model_name(source)}
     yield ThreeWaysResult(strips, rows(), figure, round_summary(summary))

@@ -91,6 +91,7 @@ def test_three_ways_ends_norms_and_crossfade(tiny_vae, files):
     result = interpolate.three_ways_view(tiny_vae, SOURCE, a, b, steps=4)
     assert set(result.frames) == {"lerp", "slerp", "crossfade"}
     assert all(len(frames) == 4 and frames[0].size == (96, 64) for frames in result.frames.values())
+    assert result.summary["size"] == [96, 64]
     image_a = cache.prepare(tiny_vae, a, 512)
     image_b = cache.prepare(tiny_vae, b, 512, size=image_a.size)
     ends = [imaging.to_pil(cache.posteriors.reconstruction(tiny_vae, image)) for image in (image_a, image_b)]
