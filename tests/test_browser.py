@@ -56,6 +56,21 @@ def test_sample_shows_a_gallery(page):
     assert panel.locator("#samples img").count() >= 8
 
 
+def test_an_output_waiting_for_its_answer_has_a_steady_border(page):
+    # Every 20 ms, the animation of each output that waits (Gradio marks it .generating).
+    page.get_by_role("tab", name="Sample", exact=True).click()
+    panel = page.locator("#tab-sample")
+    panel.locator("input[type=file]").set_input_files(str(EXAMPLES / "rocket.jpg"))
+    page.wait_for_timeout(2000)
+    panel.get_by_label("Seed").fill("7321")  # an answer no other test asked for: it is computed
+    page.evaluate("""() => { window.waiting = []; setInterval(() => document.querySelectorAll('.wrap.generating')
+                     .forEach(wrap => window.waiting.push(getComputedStyle(wrap).animationName)), 20); }""")
+    panel.get_by_role("button", name="Draw samples", exact=True).click()
+    panel.locator("#sample-summary").get_by_text('"model"').first.wait_for(timeout=180_000)
+    waiting = page.evaluate("window.waiting")
+    assert waiting and set(waiting) == {"none"}
+
+
 def test_interpolate_shows_frames_and_animation(page):
     panel = run_tab(page, "Interpolate", ["astronaut.jpg", "chelsea.jpg"], "Interpolate", "#animation img",
                     "interpolate.png")
