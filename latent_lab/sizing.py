@@ -38,7 +38,7 @@ class WorkingSize:
 def working_size(vae, setting=None, embedded=False):
     """The WorkingSize for `vae`: `setting` (LATENT_LAB_MAX_SIDE) when the host gave one, 512 for
     the embedded models, else the largest of SIDES whose decode is predicted to take at most
-    DECODE_SECONDS, from one decode timed once per model."""
+    DECODE_SECONDS, from a decode timed once per model."""
     if setting:
         return WorkingSize(int(setting), f"{int(setting)} px, as LATENT_LAB_MAX_SIDE sets", int(setting))
     if embedded:

@@ -30,7 +30,7 @@ A **crossfade** blends the pixels of the two reconstructions: the middle frame i
 encoder places it off the path that latents take (its ‖z‖ curve). **lerp** and **slerp** walk between the
 latents and decode each point. Compare the rows: on this spatial latent they are close to the crossfade
 (the dB figures in the plot and the summary), because each latent cell blends its own patch.
-With a slow VAE this comparison works at a smaller size than the other views (the line under the title
+With a slow VAE this comparison works at a smaller size than the other views (the line beside the model choice
 says which; the summary's `size`), so its dB figures can differ a little from the walk's above.
 """
 
