@@ -9,10 +9,10 @@ from tests.conftest import make_tiny_vae
 
 
 def test_the_largest_size_whose_decode_fits_the_budget_is_chosen():
-    # 1 s at 512² is the budget's edge: 512 fits; twice that cost per pixel, 512² would take 2 s.
+    # The budget at 512² is its edge: 512 fits; at twice that cost per pixel, 512² would take two budgets.
     per_pixel = sizing.DECODE_SECONDS / 512**2
     assert sizing.choose_side(per_pixel).side == 512
-    assert sizing.choose_side(2 * per_pixel).side == 320  # 320² = 0.39 of 512²; 384² = 0.56 would take 1.1 s
+    assert sizing.choose_side(2 * per_pixel).side == 320  # 320² = 0.39 of 512²; 384² = 0.56 would take 1.1x the budget
     slowest = sizing.choose_side(100 * per_pixel)
     assert slowest.side == sizing.SIDES[-1] and "LATENT_LAB_MAX_SIDE" in slowest.reason
 
@@ -22,14 +22,15 @@ def test_three_ways_works_where_two_decodes_fit_the_budget_and_the_reason_says_s
     fast = sizing.choose_side(per_pixel / 2)  # two decodes at 512² take the budget
     assert fast.side == fast.three_ways_side == 512 and "Three ways" not in fast.reason
     slow = sizing.choose_side(per_pixel)
-    assert (slow.side, slow.three_ways_side) == (512, 320)  # two decodes at 320² take 0.78 s, at 384² 1.1 s
+    assert (slow.side, slow.three_ways_side) == (512, 320)  # two decodes at 320²: 0.78x the budget; at 384²: 1.1x
     assert "Three ways, with twice the work, at 320 px" in slow.reason
     assert sizing.choose_side(100 * per_pixel).three_ways_side == sizing.SIDES[-1]
 
 
 def test_the_hosts_setting_and_the_embedded_size_win_over_the_measure():
     vae = make_tiny_vae()
-    assert sizing.working_size(vae, setting=1024).side == sizing.working_size(vae, setting=1024).three_ways_side == 1024
+    hosts = sizing.working_size(vae, setting=1024)
+    assert hosts.side == hosts.three_ways_side == 1024
     embedded = sizing.working_size(vae, embedded=True)
     assert embedded.side == embedded.three_ways_side == sizing.EMBEDDED_SIDE
 
