@@ -73,7 +73,7 @@ def choose_side(per_pixel):
     and Three ways' THREE_WAYS_WORK decodes in the same time."""
     side = largest_side(per_pixel, DECODE_SECONDS)
     three_ways_side = largest_side(per_pixel, DECODE_SECONDS / THREE_WAYS_WORK)
-    reason = f"{side} px: one decode takes about {per_pixel * side * side:.1f} s at this size here"
+    reason = f"{side} px: one decode takes about {per_pixel * side * side:.2f} s at this size here"
     if three_ways_side < side:
         reason += f"; Three ways, with twice the work, at {three_ways_side} px"
     return WorkingSize(side, reason + " (set LATENT_LAB_MAX_SIDE to choose another)", three_ways_side)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from benchmarks import actions, callers, precision, report, sd_vae, threads
-from latent_lab import cache, imaging, models, vae as vae_ops
+from latent_lab import cache, imaging, models, sizing, vae as vae_ops
 from latent_lab.config import EXAMPLES
 from tests.conftest import make_tiny_vae
 from tests.test_models import ScriptedClock
@@ -169,9 +169,11 @@ def test_the_working_size_is_read_from_the_page_header():
         256, "256 px: one decode takes about 0.9 s at this size here (set LATENT_LAB_MAX_SIDE to choose another)")
     with pytest.raises(RuntimeError):
         callers.working_size(config("no size here"))
-    assert callers.three_ways_size("256 px: one decode takes about 0.9 s at this size here", 256) == 256
-    slow = "192 px: one decode takes about 0.9 s at this size here; Three ways, with twice the work, at 128 px (set ...)"
-    assert callers.three_ways_size(slow, 192) == 128
+    for per_pixel in (sizing.DECODE_SECONDS / 512**2 / 2, sizing.DECODE_SECONDS / 256**2):  # one size, two sizes
+        chosen = sizing.choose_side(per_pixel)
+        line = f"Default VAE: **sd**. Pictures are worked at {chosen.reason}."
+        assert callers.working_size(config(line)) == (chosen.side, chosen.reason)
+        assert callers.three_ways_size(chosen.reason, chosen.side) == chosen.three_ways_side
 
 
 def test_request_files_are_new_answers_on_the_same_pixels_or_new_pictures(tmp_path):
