@@ -48,7 +48,7 @@ def import_seconds():
 @contextlib.contextmanager
 def launched(env, timeout=300):
     """`python app.py` started with `env` on a free port; yields (its address, seconds from the
-    launch until its port opened, the launch's perf_counter time). Its log is printed when
+    launch until its port opened, the launch's perf_counter time, its process). Its log is printed when
     anything fails; it is stopped at the end."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
@@ -57,7 +57,7 @@ def launched(env, timeout=300):
                                   stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_for_port(port, server, timeout)
-            yield f"http://127.0.0.1:{port}/", time.perf_counter() - started, started
+            yield f"http://127.0.0.1:{port}/", time.perf_counter() - started, started, server
         except Exception:
             log.seek(0)
             print(log.read().decode(errors="replace")[-2000:], file=sys.stderr)
@@ -77,7 +77,7 @@ def cold_start(picture_file, timeout=300):
     from gradio_client import Client, handle_file
 
     env = {name: value for name, value in os.environ.items() if name != "LATENT_LAB_THREADS"}
-    with launched(env, timeout) as (url, listening, started):
+    with launched(env, timeout) as (url, listening, started, _):
         client = Client(url, verbose=False)
         client.predict(handle_file(str(picture_file)), api_name="/encode")
         return {"listening_seconds": listening, "first_encode_seconds": time.perf_counter() - started}
