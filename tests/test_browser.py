@@ -54,6 +54,12 @@ def test_encode_an_uploaded_photo(page):
 def test_sample_shows_a_gallery(page):
     panel = run_tab(page, "Sample", ["chelsea.jpg"], "Draw samples", "#samples img", "sample.png")
     assert panel.locator("#samples img").count() >= 8
+    assert shown_whole(panel.locator("#samples img").first)  # the cat's picture is wider than tall
+
+
+def shown_whole(picture):
+    """Whether a gallery's picture is shown whole in its square cell, not cropped to fill it."""
+    return picture.evaluate("img => getComputedStyle(img).objectFit") == "contain"
 
 
 def test_an_output_waiting_for_its_answer_has_a_steady_border(page):
@@ -75,6 +81,7 @@ def test_interpolate_shows_frames_and_animation(page):
     panel = run_tab(page, "Interpolate", ["astronaut.jpg", "chelsea.jpg"], "Interpolate", "#animation img",
                     "interpolate.png")
     assert panel.locator("#frames img").count() >= 8
+    assert shown_whole(panel.locator("#frames img").first)
 
 
 def test_channels_shows_the_plots(page):

@@ -44,7 +44,8 @@ def build(page):
     with gr.Row():
         result = gr.Image(label="Decode of A + strength · (C − B)", format="png", height=300, interactive=False,
                           elem_id="arithmetic-result")
-        parts = gr.Gallery(label="Reconstructions of A, B and C", columns=3, height=300, format="png")
+        parts = gr.Gallery(label="Reconstructions of A, B and C", columns=3, height=300, format="png",
+                           object_fit="contain")
         summary = gr.JSON(label="Summary", elem_id="arithmetic-summary")
     button.click(on_arithmetic, [picture_a, picture_b, picture_c, strength, page.model], [result, parts, summary],
                  api_name="arithmetic")

@@ -83,7 +83,7 @@ def build(page):
             button = gr.Button("Interpolate", variant="primary")
     gr.Examples(common.EXAMPLE_PAIRS, inputs=[image_a, image_b])
     frames = gr.Gallery(label="Frames from A to B", columns=8, height="auto", format="png", elem_id="frames",
-                        elem_classes=["fit-gallery"])
+                        object_fit="contain", elem_classes=["fit-gallery"])
     with gr.Row():
         animation = gr.Image(label="Animation", height=300, interactive=False, elem_id="animation")
         summary = gr.JSON(label="Summary", elem_id="interpolate-summary")

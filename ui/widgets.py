@@ -90,7 +90,7 @@ def frames_animation_plot(label, plot_label, elem_id, summary_id):
     """A row of frames, and below it their animation, a plot and a column with the MP4 and the JSON
     summary: (frames, animation, video, plot, summary), in the order the handlers return them."""
     frames = gr.Gallery(label=label, columns=8, height="auto", format="png", elem_id=elem_id,
-                        elem_classes=["fit-gallery"])
+                        object_fit="contain", elem_classes=["fit-gallery"])
     with gr.Row():
         animation = gr.Image(label="Animation", height=260, interactive=False)
         plot = gr.Plot(label=plot_label, show_label=False)
