@@ -44,8 +44,8 @@ def build(page):
             button = gr.Button("Draw samples", variant="primary")
             gr.Examples(common.EXAMPLE_IMAGES, inputs=picture)
         with gr.Column(scale=2):
-            samples = gr.Gallery(label="Decoded samples z = μ + σ·ε", columns=4, height=420, format="png", elem_id="samples",
-                                 object_fit="contain")
+            samples = gr.Gallery(label="Decoded samples z = μ + σ·ε", columns=4, height=420, format="png",
+                                 elem_id="samples", object_fit="contain")
             pixel_std_plot = gr.Plot(label="Where the samples differ", show_label=False)
             summary = gr.JSON(label="Summary", elem_id="sample-summary")
     gr.Markdown(HELP)
