@@ -24,7 +24,6 @@ import argparse
 from dataclasses import dataclass
 from functools import partial
 import itertools
-import operator
 import os
 from pathlib import Path
 import platform
@@ -35,7 +34,6 @@ import tempfile
 import time
 
 from PIL import PngImagePlugin
-import psutil
 import torch
 
 from benchmarks import actions, page, sd_vae, serving
@@ -221,42 +219,6 @@ def print_row(name, row):
           f"{row['page']['seconds'] / plain:6.2f}   ≤ {limit:.2f} {'met' if client <= limit else 'MISSED'}", flush=True)
 
 
-def cpu_seconds(process):
-    """CPU seconds (user and system) that `process` (a psutil.Process) has used so far."""
-    times = process.cpu_times()
-    return times.user + times.system
-
-
-def a_class(url, server, picture_file, clients):
-    """One /sample request alone, then `clients` identical ones at once (the picture's posterior
-    cached, the answer new): seconds, and the CPU seconds of the server and of this process, whose
-    gradio_client clients share the server's cores (a real class brings its own machines)."""
-    from gradio_client import handle_file
-
-    everyone = [connect(url) for _ in range(clients)]
-    picture = handle_file(str(picture_file))
-    processes = psutil.Process(server.pid), psutil.Process()
-
-    def cpu():
-        return [cpu_seconds(process) for process in processes]
-
-    before, started = cpu(), time.perf_counter()
-    everyone[0].predict(picture, 8, 1.0, 1, api_name="/sample")
-    one = time.perf_counter() - started
-    server_one, client_one = map(operator.sub, cpu(), before)
-    before = cpu()
-    together, whole, _ = serving.press_together(everyone, picture, [2] * clients)
-    server_all, client_all = map(operator.sub, cpu(), before)
-    print(f"a class of {clients} through gradio_client, /sample with 8 samples: one request alone {one:.2f} s; "
-          f"all {clients} identical at once {together:.2f} s ({together / one:.1f}x one; {whole} whole answers). "
-          f"CPU seconds of the server: {server_one:.2f} for one, {server_all:.2f} for all "
-          f"({server_all / server_one:.1f}x); of the clients, on the same cores: {client_one:.2f} for one, "
-          f"{client_all:.2f} for all", flush=True)
-    return {"clients": clients, "one_request_seconds": one, "same_seconds": together, "same_whole": whole,
-            "server_cpu_one": server_one, "server_cpu_same": server_all,
-            "client_cpu_one": client_one, "client_cpu_same": client_all}
-
-
 def model_targets(label, sd, rows, room):
     """The targets for one model: every call through gradio_client, a class of identical
     requests, and on the page for the SD architecture (targets set for 2 cores)."""
@@ -312,7 +274,8 @@ def model_part(label, source, args, browser, folder):
             plain_pipe = DiffusionPipeline.from_pretrained(str(EMBEDDED_PIPELINE), torch_dtype=torch.float32)
             app_generate, plain_generate = actions.generate_calls(models.load_pipeline(str(EMBEDDED_PIPELINE)), plain_pipe)
             rows[GENERATE.name] = time_view(GENERATE, callers, app_generate, plain_generate, args.repeats)
-        room = a_class(url, server, callers.requests.files(VIEWS[1])[0], args.clients)
+        everyone = [connect(url) for _ in range(args.clients)]
+        room = serving.a_class(everyone, server, callers.requests.files(VIEWS[1])[0])
     report = {"side": side, "three_ways_side": three_ways_side, "reason": reason,
               "picture": [picture_a.width, picture_a.height], "rows": rows, "class": room}
     return report, model_targets(label, source != str(EMBEDDED_VAE), rows, room)

@@ -3,6 +3,7 @@ and a class pressing /sample together."""
 
 import contextlib
 import gc
+import operator
 import os
 from pathlib import Path
 import socket
@@ -48,8 +49,8 @@ def import_seconds():
 @contextlib.contextmanager
 def launched(env, timeout=300):
     """`python app.py` started with `env` on a free port; yields (its address, seconds from the
-    launch until its port opened, the launch's perf_counter time, its process). Its log is printed when
-    anything fails; it is stopped at the end."""
+    launch until its port opened, the launch's perf_counter time, its process). Its log is printed
+    when anything fails; it is stopped at the end."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
@@ -171,3 +172,39 @@ def a_class_at_once(picture_file, clients=30):
         demo.close()
     return {"clients": clients, "one_request_seconds": one, "same_seconds": same_seconds, "same_whole": same_whole,
             "different_seconds": different_seconds, "different_whole": different_whole, "furthest_queue_place": place}
+
+
+def cpu_seconds(process):
+    """CPU seconds (user and system) that `process` (a psutil.Process) has used so far."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def a_class(everyone, server, picture_file):
+    """One /sample request alone, then one from each gradio_client in `everyone`, identical, at once
+    (the picture's posterior cached, the answer new) on the app launched as `server`: seconds, and
+    the CPU seconds of the server and of this process, whose clients share the server's cores (a
+    real class brings its own machines)."""
+    from gradio_client import handle_file
+
+    picture, clients = handle_file(str(picture_file)), len(everyone)
+    processes = psutil.Process(server.pid), psutil.Process()
+
+    def cpu():
+        return [cpu_seconds(process) for process in processes]
+
+    before, started = cpu(), time.perf_counter()
+    everyone[0].predict(picture, 8, 1.0, 1, api_name="/sample")
+    one = time.perf_counter() - started
+    server_one, client_one = map(operator.sub, cpu(), before)
+    before = cpu()
+    together, whole, _ = press_together(everyone, picture, [2] * clients)
+    server_all, client_all = map(operator.sub, cpu(), before)
+    print(f"a class of {clients} through gradio_client, /sample with 8 samples: one request alone {one:.2f} s; "
+          f"all {clients} identical at once {together:.2f} s ({together / one:.1f}x one; {whole} whole answers). "
+          f"CPU seconds of the server: {server_one:.2f} for one, {server_all:.2f} for all "
+          f"({server_all / server_one:.1f}x); of the clients, on the same cores: {client_one:.2f} for one, "
+          f"{client_all:.2f} for all", flush=True)
+    return {"clients": clients, "one_request_seconds": one, "same_seconds": together, "same_whole": whole,
+            "server_cpu_one": server_one, "server_cpu_same": server_all,
+            "client_cpu_one": client_one, "client_cpu_same": client_all}
